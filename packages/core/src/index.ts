@@ -1,0 +1,15 @@
+export { initRuntime, currentBackend } from './runtime.js';
+export type { BackendName, RuntimeOptions } from './runtime.js';
+export { HybridSpikeError, check } from './errors.js';
+export type { HybridSpikeErrorCode } from './errors.js';
+export { Module } from './module.js';
+export { Rng } from './rng.js';
+export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
+export type { NamedArray } from './safetensors.js';
+export { serializeModule, deserializeModule } from './state.js';
+export { Registry, registry, registerOnce, parseOptions } from './registry.js';
+export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
+export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
+export { KernelRunner } from './kernels/kernel-runner.js';
+export { customGradOp } from './custom-grad.js';
+export type { CustomGradForward } from './custom-grad.js';

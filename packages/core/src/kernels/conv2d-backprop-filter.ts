@@ -1,0 +1,55 @@
+import {
+  backend_util,
+  Conv2DBackpropFilter,
+  type Conv2DBackpropFilterAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { KernelRunner, padOrCrop } from './kernel-runner.js';
+
+/**
+ * Filter gradient of an NHWC conv2d as one forward conv2d (PERF_NOTES.md: ~10x the im2col way).
+ * With batch and channels swapped, `dw[a,b,c,o] = sum_{n,i,j} x[n, i*s+a-pt, j*s+b-pl, c] dy[n,i,j,o]`
+ * is a stride-1 conv of `x^T [Ci,H,W,N]` with the filter `dy^T [Ho,Wo,N,Co]` dilated by the stride.
+ */
+export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { x, dy } = inputs as unknown as Record<'x' | 'dy', TensorInfo>;
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+    if (dataFormat !== 'NHWC') throw new Error(`hybridspike Conv2DBackpropFilter supports NHWC only, got ${dataFormat}.`);
+    const info = backend_util.computeConv2DInfo(
+      x.shape as [number, number, number, number],
+      filterShape,
+      strides,
+      1,
+      pad,
+      dimRoundingMode,
+      false,
+      backend_util.convertConv2DDataFormat(dataFormat),
+    );
+    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
+    const { top, left } = info.padInfo;
+    const [, h, w] = x.shape as [number, number, number, number];
+    const r = new KernelRunner(backend as KernelBackend, backendName);
+    try {
+      const xt = r.run('Transpose', { x: x as TensorInfo }, { perm: [3, 1, 2, 0] });
+      const f = r.run('Transpose', { x: dy as TensorInfo }, { perm: [1, 2, 0, 3] });
+      const bottom = kh + (ho - 1) * sh - h - top;
+      const right = kw + (wo - 1) * sw - w - left;
+      const p = padOrCrop(r, xt, top, bottom, left, right);
+      const g = r.run('Conv2D', { x: p.x, filter: f }, {
+        strides: [1, 1],
+        pad: p.pad,
+        dataFormat: 'NHWC',
+        dilations: [sh, sw],
+        dimRoundingMode: undefined,
+      } as never);
+      return r.keep(r.run('Transpose', { x: g }, { perm: [1, 2, 0, 3] }));
+    } finally {
+      r.dispose();
+    }
+  };
+  return { kernelName: Conv2DBackpropFilter, backendName, kernelFunc };
+}

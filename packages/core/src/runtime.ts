@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+// tfjs-core ships its gradients unregistered (and as ESM Node cannot import): use our bundle.
+import './vendor/tfjs-gradients.js';
+import { HybridSpikeError } from './errors.js';
+import './kernels/register-kernels.js';
+
+/** A tensor backend hybridspike can run on. */
+export type BackendName = 'node' | 'wasm' | 'cpu';
+
+const TF_NAME: Record<BackendName, string> = { node: 'tensorflow', wasm: 'wasm', cpu: 'cpu' };
+
+/** Options of {@link initRuntime}. */
+export interface RuntimeOptions {
+  /** Force a backend; defaults to `HYBRIDSPIKE_BACKEND`, else the fastest that loads. */
+  backend?: BackendName;
+  /** Print the chosen backend to stderr (default false). */
+  verbose?: boolean;
+}
+
+let current: BackendName | undefined;
+
+async function tryNode(): Promise<boolean> {
+  try {
+    // Optional peer dependency: absent on machines that cannot download libtensorflow.
+    const spec = '@tensorflow/tfjs-node';
+    await import(/* @vite-ignore */ spec);
+    return tf.findBackend('tensorflow') !== null || tf.engine().registryFactory.tensorflow !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: BackendName): Promise<boolean> {
+  if (name === 'node' && !(await tryNode())) return false;
+  try {
+    return await tf.setBackend(TF_NAME[name]);
+  } catch {
+    return false;
+  }
+}
+
+function envBackend(): BackendName | undefined {
+  const raw = typeof process !== 'undefined' ? process.env?.HYBRIDSPIKE_BACKEND : undefined;
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'node' || raw === 'wasm' || raw === 'cpu') return raw;
+  throw new HybridSpikeError(
+    'BAD_ARGUMENT',
+    `HYBRIDSPIKE_BACKEND='${raw}' is not a backend; use one of node, wasm, cpu (or unset it).`,
+  );
+}
+
+/**
+ * Chooses and starts the tensor backend: `@tensorflow/tfjs-node` when it loads, else the
+ * wasm backend (XNNPACK), else the pure-JS cpu backend. `HYBRIDSPIKE_BACKEND` or
+ * `options.backend` forces one, and a forced backend that cannot start is an error.
+ *
+ * @example
+ * ```ts
+ * const { backend } = await initRuntime();   // 'wasm' on a machine without tfjs-node
+ * ```
+ */
+export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backend: BackendName }> {
+  const forced = options.backend ?? envBackend();
+  if (forced !== undefined) {
+    if (!(TF_NAME as Record<string, string>)[forced]) {
+      throw new HybridSpikeError('BAD_ARGUMENT', `backend '${forced}' is not one of node, wasm, cpu.`);
+    }
+    if (!(await activate(forced))) {
+      const hint = forced === 'node' ? ' Install @tensorflow/tfjs-node (needs libtensorflow) or use wasm.' : '';
+      throw new HybridSpikeError('BACKEND_UNAVAILABLE', `backend '${forced}' could not be started.${hint}`);
+    }
+    current = forced;
+  } else {
+    for (const name of ['node', 'wasm', 'cpu'] as const) {
+      if (await activate(name)) {
+        current = name;
+        break;
+      }
+    }
+    if (current === undefined) throw new HybridSpikeError('BACKEND_UNAVAILABLE', 'no tensor backend could be started.');
+  }
+  await tf.ready();
+  if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}`);
+  return { backend: current };
+}
+
+/** The backend {@link initRuntime} chose; throws when the runtime was not started. */
+export function currentBackend(): BackendName {
+  if (current === undefined || TF_NAME[current] !== tf.getBackend()) {
+    const active = tf.getBackend();
+    const back = (Object.keys(TF_NAME) as BackendName[]).find((k) => TF_NAME[k] === active);
+    if (back) return back;
+    throw new HybridSpikeError('BACKEND_UNAVAILABLE', 'the runtime is not started: call `await initRuntime()` first.');
+  }
+  return current;
+}

@@ -1,0 +1,26 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initRuntime, type BackendName } from './runtime.js';
+
+/** Backends every numeric test runs on (tfjs `describeWithFlags` in spirit). */
+export const TEST_BACKENDS: BackendName[] = ['cpu', 'wasm'];
+
+/** Switches the global tfjs backend for the tests of one `describe` block. */
+export async function useBackend(name: BackendName): Promise<void> {
+  await initRuntime({ backend: name });
+}
+
+/** Largest |a-b| / max(1, |b|) over two equally shaped arrays. */
+export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!));
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+/** Data of a tensor as a plain Float32Array, disposing nothing. */
+export function values(t: tf.Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}

@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { customGradOp, HybridSpikeError, parseOptions } from '@hybridspike/core';
+import { z } from 'zod';
+import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
+import { rescaleTo01 } from './rescale.js';
+import type { SpikeEncoder } from './types.js';
+
+/** Options of {@link BitPlaneEncoder}; the schema is also what configs and sweep files use. */
+export const bitPlaneOptions = z.object({
+  /** Number of planes T (levels 0..2^bits-1). */
+  bits: z.number().int().min(1).max(16).default(8),
+  /** 'msb': t = 0 carries the most significant plane. */
+  order: z.enum(['msb', 'lsb']).default('msb'),
+  rescale: z.enum(['tensor', 'sample', 'none']).default('tensor'),
+  surrogate: z.enum(['fourier', 'sigsine', 'tanhsine']).default('fourier'),
+  /** fourier: number of odd harmonics (integer >= 1); sigsine/tanhsine: slope (default -10). */
+  alpha: z.number().optional(),
+  /** Scale plane k's gradient by k / 2^(bits-1-k) (damps the low-order planes). */
+  orderAware: z.boolean().default(true),
+  /** Constant of the authors' fourier derivative; 0 gives the series' exact derivative. */
+  fourierOffset: z.number().default(0.5),
+});
+export type BitPlaneOptions = z.input<typeof bitPlaneOptions>;
+export type ResolvedBitPlaneOptions = Required<z.output<typeof bitPlaneOptions>> & { alpha: number };
+
+/** Maps plane index k to time step t for the given order. */
+export function planeAtStep(t: number, bits: number, order: 'msb' | 'lsb'): number {
+  return order === 'msb' ? bits - 1 - t : t;
+}
+
+/**
+ * The HAS-8 bit-plane encoder (Luu et al., arXiv 2509.24411): `q = x01 * (2^bits - 1)`,
+ * `n = floor(q)`, plane k is `floor(n / 2^k) mod 2`, emitted as `[T = bits, B, ...]` spikes
+ * (MSB first by default). The staircase has a surrogate derivative (fourier, sigsine or
+ * tanhsine, see {@link makePlaneSurrogate}); the gradient flows through the rescale by autodiff.
+ *
+ * Forward is exact: `decodeBitPlane(encode(x)) == floor(x01 * 255) / 255`.
+ *
+ * @example
+ * ```ts
+ * const enc = new BitPlaneEncoder({ surrogate: 'fourier', alpha: 5 });
+ * const spikes = enc.encode(images); // [8, B, H, W, C]
+ * ```
+ */
+export class BitPlaneEncoder implements SpikeEncoder {
+  readonly kind = 'bitplane';
+  readonly options: ResolvedBitPlaneOptions;
+
+  constructor(options: BitPlaneOptions = {}) {
+    const o = parseOptions(bitPlaneOptions, options, 'BitPlaneEncoder');
+    const alpha = o.alpha ?? DEFAULT_ALPHA[o.surrogate];
+    if (o.surrogate === 'fourier' && (!Number.isInteger(alpha) || alpha < 1)) {
+      throw new HybridSpikeError('BAD_OPTIONS', `BitPlaneEncoder: option 'alpha' is the number of fourier harmonics and must be an integer >= 1, got ${alpha}.`);
+    }
+    if (!Number.isFinite(alpha)) throw new HybridSpikeError('BAD_OPTIONS', `BitPlaneEncoder: option 'alpha' must be finite, got ${alpha}.`);
+    this.options = { ...o, alpha };
+  }
+
+  get steps(): number {
+    return this.options.bits;
+  }
+
+  /** Largest level, 2^bits - 1. */
+  get levels(): number {
+    return 2 ** this.options.bits - 1;
+  }
+
+  /** `[B, ...]` -> `[bits, B, ...]` spikes. */
+  encode(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const x01 = rescaleTo01(x, this.options.rescale, 'BitPlaneEncoder');
+      return this.encodeLevels(tf.mul(x01, this.levels));
+    });
+  }
+
+  /** The staircase with its surrogate gradient, from levels `q` in [0, 2^bits-1]. */
+  encodeLevels(q: tf.Tensor): tf.Tensor {
+    const { bits, order, surrogate, alpha, orderAware, fourierOffset } = this.options;
+    const L = this.levels;
+    const f = customGradOp(([qIn], save) => {
+      if (!qIn) throw new Error('unreachable');
+      save([qIn]);
+      const qd = qIn.dataSync();
+      const n = qd.length;
+      const out = new Float32Array(bits * n);
+      for (let i = 0; i < n; i++) {
+        const level = Math.min(L, Math.max(0, Math.floor(qd[i]!)));
+        for (let t = 0; t < bits; t++) out[t * n + i] = (level >> planeAtStep(t, bits, order)) & 1;
+      }
+      const value = tf.tensor(out, [bits, ...qIn.shape], 'float32');
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const dyd = dy.dataSync();
+        const qs = saved[0]!.dataSync();
+        const dq = new Float32Array(n);
+        const g = new Float64Array(bits);
+        const planeOf = Int32Array.from({ length: bits }, (_, t) => planeAtStep(t, bits, order));
+        const surrogateAt = makePlaneSurrogate(bits, surrogate, alpha, orderAware, fourierOffset);
+        for (let i = 0; i < n; i++) {
+          surrogateAt(qs[i]!, g);
+          let acc = 0;
+          for (let t = 0; t < bits; t++) acc += g[planeOf[t]!]! * dyd[t * n + i]!;
+          dq[i] = acc;
+        }
+        return [tf.tensor(dq, saved[0]!.shape, 'float32')];
+      };
+      return { value, gradFunc };
+    });
+    return f(q);
+  }
+}
+
+export type { BitPlaneSurrogate };

@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkTensor, HybridSpikeError, parseOptions } from '@hybridspike/core';
+import { z } from 'zod';
+import { planeAtStep } from './bitplane.js';
+import type { SpikeDecoder } from './types.js';
+
+export const bitPlaneDecoderOptions = z.object({
+  bits: z.number().int().min(1).max(16).default(8),
+  order: z.enum(['msb', 'lsb']).default('msb'),
+});
+export type BitPlaneDecoderOptions = z.input<typeof bitPlaneDecoderOptions>;
+
+/** Integer weights `2^k` of each time step, in the encoder's order (divide by 2^bits - 1). */
+export function bitPlaneWeights(bits: number, order: 'msb' | 'lsb'): number[] {
+  return Array.from({ length: bits }, (_, t) => 2 ** planeAtStep(t, bits, order));
+}
+
+/**
+ * Bit-plane decoder: `(sum_t s_t * 2^k(t)) / (2^bits - 1)` over `[T = bits, B, ...]`; the inverse
+ * of {@link BitPlaneEncoder}'s forward. Differentiable (a weighted sum).
+ */
+export function decodeBitPlane(spikes: tf.Tensor, options: BitPlaneDecoderOptions = {}): tf.Tensor {
+  const { bits, order } = parseOptions(bitPlaneDecoderOptions, options, 'decodeBitPlane');
+  checkTensor(spikes, 'decodeBitPlane spikes', 2);
+  if (spikes.shape[0] !== bits) {
+    throw new HybridSpikeError('BAD_SHAPE', `decodeBitPlane expects T = bits = ${bits} steps in dim 0, got shape [${spikes.shape}].`);
+  }
+  return tf.tidy(() => {
+    // Integer level first, one division last: exact, so decode(encode(x)) == floor(q) / L bit for bit.
+    const w = tf.tensor(bitPlaneWeights(bits, order), [bits, ...spikes.shape.slice(1).map(() => 1)]);
+    return tf.div(tf.sum(tf.mul(spikes, w), 0), 2 ** bits - 1);
+  });
+}
+
+/** Rate decoder: the mean over time of `[T, B, ...]`. */
+export function decodeRate(spikes: tf.Tensor): tf.Tensor {
+  checkTensor(spikes, 'decodeRate spikes', 2);
+  return tf.mean(spikes, 0);
+}
+
+/** {@link decodeBitPlane} as a pluggable decoder object. */
+export class BitPlaneDecoder implements SpikeDecoder {
+  readonly kind = 'bitplane';
+  readonly options: Required<z.output<typeof bitPlaneDecoderOptions>>;
+  constructor(options: BitPlaneDecoderOptions = {}) {
+    this.options = parseOptions(bitPlaneDecoderOptions, options, 'BitPlaneDecoder');
+  }
+  decode(spikes: tf.Tensor): tf.Tensor {
+    return decodeBitPlane(spikes, this.options);
+  }
+}
+
+/** {@link decodeRate} as a pluggable decoder object. */
+export class RateDecoder implements SpikeDecoder {
+  readonly kind = 'rate';
+  decode(spikes: tf.Tensor): tf.Tensor {
+    return decodeRate(spikes);
+  }
+}

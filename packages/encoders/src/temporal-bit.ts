@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { parseOptions } from '@hybridspike/core';
+import { z } from 'zod';
+import { BitPlaneEncoder, bitPlaneOptions } from './bitplane.js';
+import { LatencyEncoder } from './latency.js';
+import { rescaleTo01 } from './rescale.js';
+import type { SpikeEncoder } from './types.js';
+
+export const temporalBitOptions = bitPlaneOptions.extend({
+  /** Steps of the latency code appended after the bit planes. */
+  latencySteps: z.number().int().min(2).max(1024).default(8),
+  sigma: z.number().positive().default(0.5),
+});
+export type TemporalBitOptions = z.input<typeof temporalBitOptions>;
+
+/**
+ * Temporal-bit coding (after Luu et al., arXiv 2512.03879): the `bits` bit planes of
+ * {@link BitPlaneEncoder} followed by a `latencySteps`-step latency code of
+ * {@link LatencyEncoder} of the same rescaled input, so `T = bits + latencySteps`. The planes
+ * carry the exact level, the latency part one early spike for bright inputs. The gradient is the
+ * sum of both parts' surrogate gradients. `decodeBitPlane` of the first `bits` steps recovers
+ * the level exactly.
+ */
+export class TemporalBitEncoder implements SpikeEncoder {
+  readonly kind = 'temporal-bit';
+  readonly options: Required<z.output<typeof temporalBitOptions>>;
+  readonly planes: BitPlaneEncoder;
+  readonly latency: LatencyEncoder;
+
+  constructor(options: TemporalBitOptions = {}) {
+    const o = parseOptions(temporalBitOptions, options, 'TemporalBitEncoder');
+    const { latencySteps, sigma, ...planeOptions } = o;
+    this.planes = new BitPlaneEncoder(planeOptions);
+    this.latency = new LatencyEncoder({ steps: latencySteps, sigma, rescale: o.rescale });
+    this.options = { ...o, alpha: this.planes.options.alpha };
+  }
+
+  get steps(): number {
+    return this.options.bits + this.options.latencySteps;
+  }
+
+  encode(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const x01 = rescaleTo01(x, this.options.rescale, 'TemporalBitEncoder');
+      return tf.concat([this.planes.encodeLevels(tf.mul(x01, this.planes.levels)), this.latency.encode01(x01)], 0);
+    });
+  }
+}
