@@ -1,0 +1,136 @@
+import type { Surrogate } from './surrogates.js';
+
+/** The per-element constants of a neuron's charge / fire / reset loop (DESIGN.md 4.4). */
+export interface NeuronDynamics {
+  /** 'if': `h = v + x`; 'lif': leaky charge with `k = 1 / tau`. */
+  kind: 'if' | 'lif';
+  /** `1 / tau` (PLIF: `sigmoid(w)`). Ignored by IF. */
+  k: number;
+  decayInput: boolean;
+  vThreshold: number;
+  /** Hard reset to this value; `null` = soft reset (subtract the threshold). */
+  vReset: number | null;
+  detachReset: boolean;
+}
+
+/** What the fused forward returns; `h` (pre-reset potentials) is what BPTT needs. */
+export interface ForwardResult {
+  spikes: Float32Array;
+  h: Float32Array;
+  vLast: Float32Array;
+  spikeCount: number;
+}
+
+/**
+ * Runs the neuron over T steps of N elements (`x` is time-major, `x[t * N + i]`), from state
+ * `v0` (or `v_reset` / 0 when null). Time is the outer loop so every pass streams through
+ * memory in order (the element-outer order was cache-bound); potentials are float32 like the
+ * tensors, so the spike decision is the one an exported float32 graph makes.
+ */
+export function neuronForward(d: NeuronDynamics, x: Float32Array, T: number, N: number, v0: Float32Array | null): ForwardResult {
+  const spikes = new Float32Array(T * N);
+  const h = new Float32Array(T * N);
+  const vr = d.vReset ?? 0;
+  const th = d.vThreshold;
+  const { a, b, c } = chargeCoefficients(d);
+  const hard = d.vReset !== null ? 1 : 0;
+  const soft = 1 - hard;
+  const v = v0 ? Float32Array.from(v0) : new Float32Array(N).fill(vr);
+  let count = 0;
+  for (let t = 0; t < T; t++) {
+    const base = t * N;
+    for (let i = 0; i < N; i++) {
+      const vi = v[i]!;
+      const hf = Math.fround(a * vi + b * x[base + i]! + c);
+      const sp = hf >= th ? 1 : 0;
+      h[base + i] = hf;
+      spikes[base + i] = sp;
+      count += sp;
+      // hard: h (1 - s) + v_reset s; soft: h - s v_th (branch-free: spikes are unpredictable)
+      v[i] = hf + sp * (hard * (vr - hf) - soft * th);
+    }
+  }
+  return { spikes, h, vLast: v, spikeCount: count };
+}
+
+/** The charge `h = a v + b x + c` of IF and both LIF forms (c carries v_reset). */
+export function chargeCoefficients(d: NeuronDynamics): { a: number; b: number; c: number } {
+  const vr = d.vReset ?? 0;
+  if (d.kind === 'if') return { a: 1, b: 1, c: 0 };
+  if (d.decayInput) return { a: 1 - d.k, b: d.k, c: d.k * vr };
+  return { a: 1 - d.k, b: 1, c: d.k * vr };
+}
+
+/** Gradients of the fused op: inputs, initial state and `k` (for PLIF). */
+export interface BackwardResult {
+  dx: Float32Array;
+  dv0: Float32Array;
+  dk: number;
+}
+
+/**
+ * Backpropagation through time by hand. With `g_v` the gradient arriving at `v_t`:
+ * `dL/ds_t = dy_t + g_v dv/ds` (the reset path, cut by `detachReset`),
+ * `dL/dh_t = dL/ds_t * sg(h_t - v_th) + g_v dv/dh`, then `dL/dx_t = dL/dh_t dh/dx` and
+ * `g_v <- dL/dh_t dh/dv` for step t-1. Hard reset: `dv/dh = 1 - s`, `dv/ds = v_reset - h`;
+ * soft: `dv/dh = 1`, `dv/ds = -v_th`. `needDk` also sums `dL/dk` (PLIF).
+ */
+export function neuronBackward(
+  d: NeuronDynamics,
+  surrogate: Surrogate,
+  x: Float32Array,
+  h: Float32Array,
+  spikes: Float32Array,
+  T: number,
+  N: number,
+  v0: Float32Array | null,
+  dSpikes: Float32Array,
+  dVLast: Float32Array | null,
+  needDk = false,
+): BackwardResult {
+  const dx = new Float32Array(T * N);
+  const vr = d.vReset ?? 0;
+  const th = d.vThreshold;
+  const hard = d.vReset !== null ? 1 : 0;
+  const soft = 1 - hard;
+  const { a: dhdv, b: dhdx } = chargeCoefficients(d);
+  const grad = surrogate.grad;
+  const keepReset = d.detachReset ? 0 : 1;
+  const lif = needDk && d.kind === 'lif';
+  const decay = d.decayInput ? 1 : 0;
+  // gv[i]: gradient arriving at v_t; float64 to keep the accumulation over T exact enough.
+  const gv = new Float64Array(N);
+  if (dVLast) gv.set(dVLast);
+  let dk = 0;
+  for (let t = T - 1; t >= 0; t--) {
+    const base = t * N;
+    for (let i = 0; i < N; i++) {
+      const idx = base + i;
+      const hh = h[idx]!;
+      const s = spikes[idx]!;
+      const g = gv[i]!;
+      // dv/ds = v_reset - h (hard) or -v_th (soft); dv/dh = 1 - s (hard) or 1 (soft)
+      const gs = dSpikes[idx]! + keepReset * g * (hard * (vr - hh) - soft * th);
+      const gh = gs * grad(hh - th) + g * (1 - hard * s);
+      dx[idx] = gh * dhdx;
+      gv[i] = gh * dhdv;
+    }
+    if (lif) {
+      // PLIF only: dh/dk = x - (v_prev - v_reset) (decayInput) or -(v_prev - v_reset), with
+      // v_prev rebuilt from h and s; dL/dh = dx / (dh/dx).
+      for (let i = 0; i < N; i++) {
+        const idx = base + i;
+        let vPrev: number;
+        if (t > 0) {
+          const hp = h[idx - N]!;
+          const sp = spikes[idx - N]!;
+          vPrev = hp + sp * (hard * (vr - hp) - soft * th);
+        } else {
+          vPrev = v0 ? v0[i]! : vr;
+        }
+        dk += (dx[idx]! / dhdx) * (decay * x[idx]! - (vPrev - vr));
+      }
+    }
+  }
+  return { dx, dv0: Float32Array.from(gv), dk };
+}

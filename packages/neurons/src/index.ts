@@ -1,0 +1,17 @@
+export { SpikingNeuron, IF, LIF, PLIF } from './neuron.js';
+export { atan, sigmoid, fastSigmoid, triangle, surrogateGradTensor } from './surrogates.js';
+export type { Surrogate } from './surrogates.js';
+export { neuronOptions, resolveSurrogate, surrogateRef } from './options.js';
+export type { NeuronOptions, ResolvedNeuronOptions, SurrogateRef } from './options.js';
+export { neuronForward, neuronBackward } from './dynamics.js';
+export type { NeuronDynamics, ForwardResult, BackwardResult } from './dynamics.js';
+export { unfusedNeuron, spikeFn, detach } from './reference.js';
+
+import type { SpikingNeuron } from './neuron.js';
+import type { Surrogate } from './surrogates.js';
+declare module '@hybridspike/core' {
+  interface ComponentKinds {
+    neuron: SpikingNeuron;
+    surrogate: Surrogate;
+  }
+}
