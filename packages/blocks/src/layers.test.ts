@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { BitPlaneEncoder } from '@hybridspike/encoders';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countOps, PICOJOULES_PER_AC, PICOJOULES_PER_MAC } from './count-ops.js';
+import { BatchNorm } from './layers/batch-norm.js';
+import { MultiStep } from './layers/multi-step.js';
+import { AvgPool2d, MaxPool2d } from './layers/pool.js';
+import { has8Vgg } from './models/has8-vgg.js';
+import type { SnnLinearStack } from './snn-blocks.js';
+
+for (const backend of TEST_BACKENDS) {
+  describe(`layers on ${backend}`, () => {
+    beforeAll(() => useBackend(backend));
+
+    it('BatchNorm follows PyTorch: biased variance to normalise, unbiased into running_var', () => {
+      const bn = new BatchNorm(1, 0.1);
+      const x = tf.tensor([1, 2, 3, 6], [4, 1]);
+      const y = bn.forward(x).dataSync();
+      // mean 3, biased var 3.5, unbiased 14/3
+      const expected = [1, 2, 3, 6].map((v) => (v - 3) / Math.sqrt(3.5 + 1e-5));
+      expect(maxRelDiff(y, expected)).toBeLessThan(1e-5);
+      expect(bn.runningMean.dataSync()[0]).toBeCloseTo(0.3, 6);
+      expect(bn.runningVar.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * (14 / 3), 6);
+      bn.eval();
+      const z = bn.forward(tf.tensor([[1]])).dataSync()[0]!;
+      expect(z).toBeCloseTo((1 - 0.3) / Math.sqrt(0.9 + 0.1 * (14 / 3) + 1e-5), 5);
+    });
+
+    it('multi-step BatchNorm takes statistics over T*B*H*W', () => {
+      const ms = new MultiStep(new BatchNorm(2));
+      const x = tf.randomNormal([3, 2, 2, 2, 2], 1, 2, 'float32', 4);
+      const y = ms.forward(x);
+      expect(y.shape).toEqual([3, 2, 2, 2, 2]);
+      const mean = tf.mean(y, [0, 1, 2, 3]).dataSync();
+      expect(Math.abs(mean[0]!) + Math.abs(mean[1]!)).toBeLessThan(1e-5);
+    });
+
+    it('AvgPool2d counts padding as zeros and MaxPool2d ignores it (PyTorch)', () => {
+      const x = tf.ones([1, 2, 2, 1]);
+      expect(Array.from(new AvgPool2d(3, 2, 1).forward(x).dataSync())).toEqual([Math.fround(4 / 9)]);
+      expect(Array.from(new MaxPool2d(3, 2, 1).forward(tf.neg(x)).dataSync())).toEqual([-1]);
+      expect(() => new AvgPool2d(2).forward(tf.ones([1, 1, 1, 1]))).toThrow(/smaller than its window/);
+    });
+
+    it('countOps matches a hand count on a tiny model', () => {
+      const m = has8Vgg({ inChannels: 1, numClasses: 2, base: 1, depth: 0, hidden: [2, 2], neuron: { name: 'lif', vThreshold: 0.05 } });
+      const levels = [255, 0, 1, 128];
+      const x = tf.tensor(levels.map((v) => v / 255), [1, 2, 2, 1]);
+      const ops = countOps(m, x);
+      // ANN: 4 outputs x 9 taps, then linear 1x2 + 2x2 + 2x2.
+      expect(ops.macs).toBe(36 + 2 + 4 + 4);
+      // SNN conv: every 3x3 window (pad 1) of a 2x2 image covers all 4 pixels: 4 x (spikes in the image).
+      const popcount = levels.reduce((a, v) => a + v.toString(2).split('1').length - 1, 0);
+      const convSops = 4 * popcount;
+      m.eval();
+      const feats = m.pool.forward(m.blocks.forward(x));
+      const headSpikes = tf.sum(new BitPlaneEncoder().encode(feats)).dataSync()[0]!;
+      const snn = m.head.snn as SnnLinearStack;
+      m.forward(x);
+      const linSops = 2 * headSpikes + 2 * snn.lifs[0]!.lastSpikeCount + 2 * snn.lifs[1]!.lastSpikeCount;
+      expect(ops.layers.find((l) => l.path === 'blocks.0.snn.conv')!.sops).toBe(convSops);
+      expect(ops.sops).toBe(convSops + linSops);
+      expect(ops.energyPicojoules).toBeCloseTo(ops.macs * PICOJOULES_PER_MAC + ops.sops * PICOJOULES_PER_AC, 6);
+      expect(Object.keys(ops.spikeRates).sort()).toEqual(['blocks.0.snn.lif', 'head.snn.lif1', 'head.snn.lif2', 'head.snn.lif3']);
+      expect(m.training).toBe(false);
+    });
+  });
+}
+
+describe('BatchNorm gradient', () => {
+  beforeAll(() => useBackend('cpu'));
+  it('matches tf.batchNorm autodiff for x, gamma and beta', () => {
+    const x = tf.randomNormal([4, 3, 3, 5], 0.5, 2, 'float32', 7);
+    const dy = tf.randomNormal([4, 3, 3, 5], 0, 1, 'float32', 8);
+    const bn = new BatchNorm(5);
+    bn.weight.assign(tf.randomNormal([5], 1, 0.3, 'float32', 9));
+    bn.bias.assign(tf.randomNormal([5], 0, 0.3, 'float32', 10));
+    const ref = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(a, [0, 1, 2]);
+      return tf.batchNorm(a, mean, variance, b, g, 1e-5);
+    });
+    const args = [x, tf.clone(bn.weight), tf.clone(bn.bias)];
+    const r = ref(args, dy);
+    // Our op reads gamma and beta through the variables, so their gradients come from variableGrads.
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.forward(x), dy)) as tf.Scalar, [bn.weight, bn.bias]);
+    const dx = tf.grad((a: tf.Tensor) => bn.forward(a))(x, dy);
+    expect(maxRelDiff(dx.dataSync(), r[0]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxRelDiff(grads[bn.weight.name]!.dataSync(), r[1]!.dataSync())).toBeLessThan(1e-4);
+    expect(maxRelDiff(grads[bn.bias.name]!.dataSync(), r[2]!.dataSync())).toBeLessThan(1e-4);
+  });
+});

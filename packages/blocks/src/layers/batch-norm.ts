@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkTensor, customGradOp, HybridSpikeError, Module } from '@hybridspike/core';
+import { sumLeading } from './reduce-rows.js';
+
+/**
+ * BatchNorm over the last (channel) axis, PyTorch semantics: training normalises with the
+ * biased batch variance over every other axis and updates
+ * `running = (1 - momentum) * running + momentum * batch` with the unbiased variance;
+ * eval uses the running statistics. `weight` (gamma) starts at 1, `bias` (beta) at 0.
+ */
+export class BatchNorm extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable;
+  readonly runningMean: tf.Variable;
+  readonly runningVar: tf.Variable;
+
+  constructor(
+    readonly channels: number,
+    readonly momentum = 0.1,
+    readonly eps = 1e-5,
+  ) {
+    super();
+    this.weight = this.addParameter('weight', tf.ones([channels]));
+    this.bias = this.addParameter('bias', tf.zeros([channels]));
+    this.runningMean = this.addBuffer('running_mean', tf.zeros([channels]));
+    this.runningVar = this.addBuffer('running_var', tf.ones([channels]));
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, `${this.typeName} input`, 2);
+    if (x.shape[x.rank - 1] !== this.channels) {
+      throw new HybridSpikeError('BAD_SHAPE', `BatchNorm expects ${this.channels} channels in the last dim, got shape [${x.shape}].`);
+    }
+    if (!this.training) {
+      return tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
+    }
+    const count = x.size / this.channels;
+    if (count < 2) throw new HybridSpikeError('BAD_SHAPE', `BatchNorm in training needs more than one value per channel, got shape [${x.shape}].`);
+    let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
+    const y = batchNormTrain(x, this.weight, this.bias, this.eps, (mean, variance) => {
+      stats = { mean, variance };
+    });
+    tf.tidy(() => {
+      const m = this.momentum;
+      const unbiased = tf.mul(stats!.variance, count / (count - 1));
+      this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(stats!.mean, m)));
+      this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+    });
+    tf.dispose([stats!.mean, stats!.variance]);
+    return y;
+  }
+}
+
+/**
+ * Training-mode batch norm over the last axis as one op with the closed-form backward
+ * (`dx = gamma invstd / M * (M dy - sum dy - xhat sum(dy xhat))`); tfjs's own gradient tiles
+ * every statistic to the full input size, which dominated a training step.
+ */
+function batchNormTrain(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  eps: number,
+  onStats: (mean: tf.Tensor, variance: tf.Tensor) => void,
+): tf.Tensor {
+  return customGradOp(([xIn, g, b], save) => {
+    const m = xIn!.size / xIn!.shape[xIn!.rank - 1]!;
+    const mean = tf.div(sumLeading(xIn!), m);
+    const xc = tf.sub(xIn!, mean);
+    const variance = tf.div(sumLeading(tf.square(xc)), m);
+    const invstd = tf.rsqrt(tf.add(variance, eps));
+    const xhat = tf.mul(xc, invstd);
+    onStats(tf.keep(tf.clone(mean)), tf.keep(tf.clone(variance)));
+    save([xhat, invstd, g!]);
+    return {
+      value: tf.add(tf.mul(xhat, g!), b!),
+      gradFunc: (dy, [xh, inv, gm]) => {
+        const dbeta = sumLeading(dy);
+        const dgamma = sumLeading(tf.mul(dy, xh!));
+        const dx = tf.mul(tf.div(tf.mul(gm!, inv!), m), tf.sub(tf.sub(tf.mul(dy, m), dbeta), tf.mul(xh!, dgamma)));
+        return [dx, dgamma, dbeta];
+      },
+    };
+  })(x, gamma, beta);
+}

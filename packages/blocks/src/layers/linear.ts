@@ -1,0 +1,37 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
+import { uniform, type InitContext } from './init.js';
+import { activeRecorder } from './op-recorder.js';
+
+/**
+ * Fully connected layer on `[..., in]`; weight in tfjs layout `[in, out]` (PyTorch stores
+ * `[out, in]`), PyTorch default init `U(-1/sqrt(in), 1/sqrt(in))`.
+ */
+export class Linear extends Module {
+  readonly weight: tf.Variable;
+  readonly bias: tf.Variable | null;
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    ctx: InitContext,
+    bias = true,
+  ) {
+    super();
+    const bound = 1 / Math.sqrt(inFeatures);
+    this.weight = this.addParameter('weight', uniform(ctx, [inFeatures, outFeatures], bound));
+    this.bias = bias ? this.addParameter('bias', uniform(ctx, [outFeatures], bound)) : null;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, `${this.typeName} input`, 2);
+    if (x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new HybridSpikeError('BAD_SHAPE', `Linear expects ${this.inFeatures} features in the last dim, got shape [${x.shape}].`);
+    }
+    const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]);
+    let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, this.weight as tf.Tensor2D);
+    if (this.bias) y = tf.add(y, this.bias);
+    if (x.rank !== 2) y = tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
+    activeRecorder()?.record(this, 'linear', x, y);
+    return y;
+  }
+}

@@ -1,0 +1,18 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { checkTensor, Module } from '@hybridspike/core';
+import { foldTime, unfoldTime } from './time-fold.js';
+
+/**
+ * Applies a per-sample layer (Conv2d, BatchNorm, Linear, pools) to a time-major `[T, B, ...]`
+ * tensor by folding T into the batch, so BatchNorm statistics run over T*B*H*W.
+ */
+export class MultiStep extends Module {
+  constructor(readonly inner: Module) {
+    super();
+    this.addModule('inner', inner);
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, 'MultiStep input', 3);
+    return unfoldTime(this.inner.forward(foldTime(x)), x.shape[0]!);
+  }
+}

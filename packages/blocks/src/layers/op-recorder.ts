@@ -1,0 +1,25 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '@hybridspike/core';
+
+/** Receives every synaptic layer's input and output while {@link withOpRecorder} runs. */
+export interface OpRecorder {
+  record(layer: Module, kind: 'conv' | 'linear', input: tf.Tensor, output: tf.Tensor): void;
+}
+
+let active: OpRecorder | null = null;
+
+/** The recorder in effect (null almost always: counting is opt-in). */
+export function activeRecorder(): OpRecorder | null {
+  return active;
+}
+
+/** Runs `fn` with `recorder` receiving synaptic layer calls. */
+export function withOpRecorder<T>(recorder: OpRecorder, fn: () => T): T {
+  const prev = active;
+  active = recorder;
+  try {
+    return fn();
+  } finally {
+    active = prev;
+  }
+}

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
+
+function check4d(x: tf.Tensor, who: string, kernel: number, padding: number): void {
+  checkTensor(x, `${who} input`, 4);
+  const [, h, w] = x.shape as number[];
+  if (h! + 2 * padding < kernel || w! + 2 * padding < kernel) {
+    throw new HybridSpikeError('BAD_SHAPE', `${who}(kernel ${kernel}) got a ${h}x${w} input, smaller than its window; use a larger input.`);
+  }
+}
+
+/** Average pooling on NHWC; padding counts as zeros (PyTorch `count_include_pad=True`). */
+export class AvgPool2d extends Module {
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+    readonly padding = 0,
+  ) {
+    super();
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    check4d(x, 'AvgPool2d', this.kernel, this.padding);
+    const p = this.padding;
+    const xp = p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+    return tf.avgPool(xp as tf.Tensor4D, this.kernel, this.stride, 'valid');
+  }
+}
+
+/** Max pooling on NHWC; padding never wins (PyTorch semantics). */
+export class MaxPool2d extends Module {
+  constructor(
+    readonly kernel: number,
+    readonly stride = kernel,
+    readonly padding = 0,
+  ) {
+    super();
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    check4d(x, 'MaxPool2d', this.kernel, this.padding);
+    const p = this.padding;
+    const xp = p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], -3.4e38) : x;
+    return tf.maxPool(xp as tf.Tensor4D, this.kernel, this.stride, 'valid');
+  }
+}
+
+/** Mean over H and W: `[N, H, W, C] -> [N, C]`. */
+export class GlobalAvgPool extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, 'GlobalAvgPool input', 4);
+    return tf.mean(x, [1, 2]);
+  }
+}
+
+/** `[N, ...] -> [N, prod(...)]`. */
+export class Flatten extends Module {
+  forward(x: tf.Tensor): tf.Tensor {
+    checkTensor(x, 'Flatten input', 2);
+    return tf.reshape(x, [x.shape[0]!, -1]);
+  }
+}

@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { registry, Rng } from '@hybridspike/core';
+import { TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { has8ResNet } from './models/has8-resnet.js';
+import { has8Vgg } from './models/has8-vgg.js';
+import './plugin.js';
+
+function images(rng: Rng, shape: number[]): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform()), shape);
+}
+
+describe('parameter counts equal the authors\' PyTorch models', () => {
+  beforeAll(() => useBackend('wasm'));
+  it('has8Vgg b16: 2,371,828 with 1 channel, 9,693,556 with 3 (BatchNorm stats are buffers)', () => {
+    const m1 = has8Vgg({ inChannels: 1, numClasses: 10, base: 16 });
+    expect(m1.parameterCount()).toBe(2_371_828);
+    expect(m1.buffers().size).toBe(2 * 2 * 5); // running mean + var of 10 BatchNorms
+    m1.dispose();
+    const m3 = has8Vgg({ inChannels: 3, numClasses: 10, base: 16 });
+    expect(m3.parameterCount()).toBe(9_693_556);
+    m3.dispose();
+  });
+
+  it('ANN-only and SNN-only twins hold exactly one branch each', () => {
+    const opts = { inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8] as [number, number] };
+    const hybrid = has8Vgg(opts);
+    const ann = has8Vgg({ ...opts, branch: 'ann' });
+    const snn = has8Vgg({ ...opts, branch: 'snn' });
+    const names = (m: typeof hybrid) => [...m.parameters().keys()];
+    expect(names(ann).every((n) => n.includes('.ann.'))).toBe(true);
+    expect(names(snn).every((n) => n.includes('.snn.'))).toBe(true);
+    expect([...names(ann), ...names(snn)].sort()).toEqual(names(hybrid).sort());
+    expect(ann.parameterCount() + snn.parameterCount()).toBe(hybrid.parameterCount());
+    // identical init streams: the same path gets the same numbers in twin and hybrid
+    expect(Array.from(ann.parameters().get('blocks.0.ann.conv.weight')!.dataSync())).toEqual(
+      Array.from(hybrid.parameters().get('blocks.0.ann.conv.weight')!.dataSync()),
+    );
+  });
+});
+
+for (const backend of TEST_BACKENDS) {
+  describe(`models on ${backend}`, () => {
+    beforeAll(() => useBackend(backend));
+    const rng = new Rng(1);
+
+    it('has8Vgg: logits for 32x32 and 64x64 (depth 4) and 28x28 (depth 1); names the minimum size', () => {
+      const m = has8Vgg({ inChannels: 1, numClasses: 10, base: 1, depth: 4, hidden: [8, 8] });
+      for (const s of [32, 64]) expect(m.forward(images(rng, [2, s, s, 1])).shape).toEqual([2, 10]);
+      expect(() => m.forward(images(rng, [2, 28, 28, 1]))).toThrow(/at least 32x32/);
+      const shallow = has8Vgg({ inChannels: 3, numClasses: 5, base: 1, depth: 1, hidden: [8, 8] });
+      expect(shallow.forward(images(rng, [3, 28, 28, 3])).shape).toEqual([3, 5]);
+      expect(() => shallow.forward(images(rng, [3, 28, 28, 1]))).toThrow(/3 channel\(s\)/);
+      expect(() => shallow.forward(tf.fill([1, 28, 28, 3], NaN))).toThrow(/non-finite/);
+    });
+
+    for (const preset of ['resnet18', 'resnet50'] as const) {
+      it(`has8ResNet ${preset}: logits for 28, 32 and 64 pixel inputs in every branch`, () => {
+        for (const branch of ['hybrid', 'ann', 'snn'] as const) {
+          const m = has8ResNet({ inChannels: 3, numClasses: 7, base: 2, preset, branch });
+          for (const s of [28, 32, 64]) expect(m.forward(images(rng, [2, s, s, 3])).shape).toEqual([2, 7]);
+          m.dispose();
+        }
+      });
+    }
+
+    it('one SGD step on a tiny hybrid model lowers the loss; gradients reach every parameter and the input', () => {
+      // A low threshold so that every spiking layer of this tiny net fires (no spikes = no weight gradient).
+      const m = has8Vgg({ inChannels: 1, numClasses: 4, base: 2, depth: 1, hidden: [16, 8], seed: 3, neuron: { name: 'lif', vThreshold: 0.1 } });
+      const x = images(new Rng(2), [8, 4, 4, 1]);
+      const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4);
+      const params = [...m.parameters().values()];
+      const loss = () => tf.losses.softmaxCrossEntropy(y, m.forward(x)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(loss, params);
+      const names = [...m.parameters().keys()];
+      params.forEach((p, i) => {
+        const g = grads[p.name]!.dataSync();
+        expect(g.every(Number.isFinite), names[i]).toBe(true);
+        expect(g.some((v) => v !== 0), `${names[i]} gets no gradient`).toBe(true);
+      });
+      const gx = tf.grad((v: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, m.forward(v)))(x).dataSync();
+      expect(gx.every(Number.isFinite) && gx.some((v) => v !== 0)).toBe(true);
+      tf.tidy(() => params.forEach((p) => p.assign(tf.sub(p, tf.mul(0.05, grads[p.name]!)))));
+      expect(loss().dataSync()[0]).toBeLessThan(value.dataSync()[0]!);
+    });
+
+    it('builds models by name from the registry with validated options', () => {
+      const m = registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, base: 1, depth: 1, hidden: [4, 4], encoder: { name: 'rate', steps: 4 } });
+      expect(m.timeSteps).toBe(4);
+      expect(m.forward(images(rng, [2, 8, 8, 1])).shape).toEqual([2, 10]);
+      expect(() => registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, width: 3 })).toThrow(/width/);
+      expect(() => registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, neuron: 'lifx' })).toThrow(/Registered neurons: if, lif, plif/);
+    });
+  });
+}

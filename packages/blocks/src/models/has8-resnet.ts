@@ -1,0 +1,86 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { HybridSpikeError } from '@hybridspike/core';
+import { AnnInitConv, AnnResidualBlock, residualPlan } from '../ann-blocks.js';
+import { Fusion, type Branch } from '../fusion.js';
+import { initContext } from '../layers/init.js';
+import { Linear } from '../layers/linear.js';
+import { GlobalAvgPool } from '../layers/pool.js';
+import { Sequential } from '../layers/sequential.js';
+import { SnnInitConv, SnnResidualBlock } from '../snn-blocks.js';
+import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
+import { HybridModel } from './hybrid-model.js';
+
+export interface Has8ResNetOptions extends SpikingOptions {
+  inChannels: number;
+  numClasses: number;
+  /** Width of the stem and first stage (presets 32 and 64); stages use b, 2b, 4b, 8b. */
+  base?: number;
+  /** Blocks per stage: [2,2,2,2] (18), [3,4,6,3] (34 basic, 50 bottleneck). */
+  layers?: number[];
+  block?: 'basic' | 'bottleneck';
+  branch?: Branch;
+  seed?: number;
+}
+
+/** Named presets: `resnet18|34|50` depth with base 32 or 64. */
+export const RESNET_PRESETS: Record<string, Pick<Has8ResNetOptions, 'layers' | 'block'>> = {
+  resnet18: { layers: [2, 2, 2, 2], block: 'basic' },
+  resnet34: { layers: [3, 4, 6, 3], block: 'basic' },
+  resnet50: { layers: [3, 4, 6, 3], block: 'bottleneck' },
+};
+
+/**
+ * HAS-8-ResNet: a fusion stem (ANN 7x7/2 conv-BN-ReLU-MaxPool 3/2; SNN 7x7/2 conv-BN-LIF-AvgPool
+ * 3/2), four stages of fusion residual blocks (ANN: standard basic/bottleneck; SNN: SEW blocks
+ * with spiking downsample and ADD), global average pool and a plain Linear head.
+ */
+export class Has8ResNet extends HybridModel {
+  readonly stem: Fusion;
+  readonly stages: Sequential;
+  readonly pool = this.addModule('pool', new GlobalAvgPool());
+  readonly fc: Linear;
+
+  constructor(options: Has8ResNetOptions) {
+    const base = options.base ?? 32;
+    const layers = options.layers ?? [2, 2, 2, 2];
+    const block = options.block ?? 'basic';
+    const branch = options.branch ?? 'hybrid';
+    if (layers.length < 1 || layers.some((n) => !Number.isInteger(n) || n < 1)) {
+      throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'layers' must be positive integers, got [${layers}].`);
+    }
+    if (block !== 'basic' && block !== 'bottleneck') throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`);
+    const spec = resolveSpiking(options);
+    const { inChannels: C, numClasses } = options;
+    const config = { model: 'has8ResNet', inChannels: C, numClasses, base, layers, block, branch, seed: options.seed ?? 0 };
+    super(config, branch, C, numClasses, spec);
+    const ctx = initContext(options.seed ?? 0);
+    this.stem = this.addModule('stem', new Fusion(branch, () => new AnnInitConv(C, base, ctx), () => new SnnInitConv(C, base, spec, ctx)));
+    const blocks: Fusion[] = [];
+    let inC = base;
+    layers.forEach((n, stage) => {
+      const width = base * 2 ** stage;
+      for (let j = 0; j < n; j++) {
+        const plan = residualPlan(block, inC, width, j === 0 && stage > 0 ? 2 : 1);
+        blocks.push(new Fusion(branch, () => new AnnResidualBlock(plan, ctx), () => new SnnResidualBlock(plan, spec, ctx)));
+        inC = plan.convs[plan.convs.length - 1]!.outC;
+      }
+    });
+    this.stages = this.addModule('stages', new Sequential(blocks));
+    this.fc = this.addModule('fc', new Linear(inC, numClasses, ctx));
+  }
+
+  minInputSize(): number {
+    // Padded 7x7/2 conv, 3/2 pool with pad 1 and strided 3x3 convs all map size >= 1 to >= 1.
+    return 1;
+  }
+
+  protected body(x: tf.Tensor): tf.Tensor {
+    return this.fc.forward(this.pool.forward(this.stages.forward(this.stem.forward(x))));
+  }
+}
+
+/** Builds a {@link Has8ResNet}; `preset` picks layers and block. */
+export function has8ResNet(options: Has8ResNetOptions & { preset?: keyof typeof RESNET_PRESETS }): Has8ResNet {
+  const { preset, ...rest } = options;
+  return new Has8ResNet({ ...(preset ? RESNET_PRESETS[preset] : {}), ...rest });
+}

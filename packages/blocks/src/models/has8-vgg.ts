@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { HybridSpikeError } from '@hybridspike/core';
+import { AnnConvBlock, AnnLinearStack } from '../ann-blocks.js';
+import { Fusion, type Branch } from '../fusion.js';
+import { initContext } from '../layers/init.js';
+import { GlobalAvgPool } from '../layers/pool.js';
+import { Sequential } from '../layers/sequential.js';
+import { SnnConvBlock, SnnLinearStack } from '../snn-blocks.js';
+import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
+import { HybridModel } from './hybrid-model.js';
+
+export interface Has8VggOptions extends SpikingOptions {
+  inChannels: number;
+  numClasses: number;
+  /** Width factor b: the first block maps C to C*b channels (presets 16 and 24). */
+  base?: number;
+  /** Channel multiplier m per block (default 2). */
+  multiplier?: number;
+  /** Number of blocks d after the first (default 4). */
+  depth?: number;
+  branch?: Branch;
+  /** Seed of the weight initialisation. */
+  seed?: number;
+  /** Hidden widths of the linear fusion head (default [1024, 512]). */
+  hidden?: [number, number];
+}
+
+/**
+ * HAS-8-VGG (Luu et al.): `ConvFusion(C -> C*b)`, then `depth` ConvFusion blocks multiplying
+ * the channels by `m`, global average pool, and `LinearFusion(C*b*m^d -> classes)`. Every
+ * fusion block sums an ANN block and an encode-decode SNN block (or keeps one: `branch`).
+ * b16 with 1 input channel and 10 classes has 2,371,828 parameters, with 3 channels 9,693,556.
+ *
+ * @example
+ * ```ts
+ * const model = has8Vgg({ inChannels: 1, numClasses: 10, base: 16 });
+ * const logits = model.forward(images); // images: [B, 32, 32, 1]
+ * ```
+ */
+export class Has8Vgg extends HybridModel {
+  readonly blocks: Sequential;
+  readonly pool = this.addModule('pool', new GlobalAvgPool());
+  readonly head: Fusion;
+  readonly depth: number;
+
+  constructor(options: Has8VggOptions) {
+    const base = options.base ?? 16;
+    const m = options.multiplier ?? 2;
+    const depth = options.depth ?? 4;
+    const branch = options.branch ?? 'hybrid';
+    const { inChannels: C, numClasses } = options;
+    for (const [k, v] of Object.entries({ inChannels: C, numClasses, base, multiplier: m, depth })) {
+      if (!Number.isInteger(v) || v < (k === 'depth' ? 0 : 1)) {
+        throw new HybridSpikeError('BAD_OPTIONS', `has8Vgg option '${k}' must be a positive integer, got ${v}.`);
+      }
+    }
+    const spec = resolveSpiking(options);
+    const config = { model: 'has8Vgg', inChannels: C, numClasses, base, multiplier: m, depth, branch, seed: options.seed ?? 0, hidden: options.hidden ?? [1024, 512] };
+    super(config, branch, C, numClasses, spec);
+    this.depth = depth;
+    const ctx = initContext(options.seed ?? 0);
+    const widths = [C, C * base];
+    for (let i = 0; i < depth; i++) widths.push(widths[widths.length - 1]! * m);
+    const blocks = [];
+    for (let i = 0; i + 1 < widths.length; i++) {
+      const [a, b] = [widths[i]!, widths[i + 1]!];
+      blocks.push(new Fusion(branch, () => new AnnConvBlock(a, b, ctx), () => new SnnConvBlock(a, b, spec, ctx)));
+    }
+    this.blocks = this.addModule('blocks', new Sequential(blocks));
+    const feat = widths[widths.length - 1]!;
+    const hidden = options.hidden ?? [1024, 512];
+    this.head = this.addModule('head', new Fusion(branch, () => new AnnLinearStack(feat, numClasses, ctx, hidden), () => new SnnLinearStack(feat, numClasses, spec, ctx, hidden)));
+  }
+
+  minInputSize(): number {
+    return 2 ** (this.depth + 1);
+  }
+
+  protected body(x: tf.Tensor): tf.Tensor {
+    return this.head.forward(this.pool.forward(this.blocks.forward(x)));
+  }
+}
+
+/** Builds a {@link Has8Vgg}. */
+export function has8Vgg(options: Has8VggOptions): Has8Vgg {
+  return new Has8Vgg(options);
+}

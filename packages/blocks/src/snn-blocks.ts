@@ -1,0 +1,138 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '@hybridspike/core';
+import type { SpikingNeuron } from '@hybridspike/neurons';
+import type { ResidualPlan } from './ann-blocks.js';
+import { BatchNorm } from './layers/batch-norm.js';
+import { Conv2d } from './layers/conv2d.js';
+import type { InitContext } from './layers/init.js';
+import { Linear } from './layers/linear.js';
+import { AvgPool2d } from './layers/pool.js';
+import { foldTime, unfoldTime } from './layers/time-fold.js';
+import type { SpikingSpec } from './spiking-spec.js';
+
+/** BatchNorm momentum of the SNN side, sqrt(0.1) in PyTorch's convention (authors' code). */
+export const SNN_BN_MOMENTUM = Math.sqrt(0.1);
+
+/** Marks a synaptic layer as spiking, so op counting counts its synaptic operations. */
+export function spikingLayer<M extends Conv2d | Linear>(m: M): M {
+  (m as M & { spiking: boolean }).spiking = true;
+  return m;
+}
+
+/**
+ * `decode(spiking(encode(x)))`: the SNN side of a HAS-8 block. Subclasses implement
+ * {@link EncodeDecodeBlock.spiking} on time-major spikes `[T, B, ...]`; per-sample layers fold
+ * T into the batch. Neuron state starts fresh on every forward.
+ */
+export abstract class EncodeDecodeBlock extends Module {
+  constructor(readonly spec: SpikingSpec) {
+    super();
+  }
+  abstract spiking(s: tf.Tensor): tf.Tensor;
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.spec.decoder.decode(this.spiking(this.spec.encoder.encode(x))));
+  }
+  /** The neuron layers of this block, by name. */
+  neurons(): Map<string, SpikingNeuron> {
+    const out = new Map<string, SpikingNeuron>();
+    for (const [name, m] of this.namedModules()) if ('lastFiringRate' in m) out.set(name, m as SpikingNeuron);
+    return out;
+  }
+}
+
+/** Applies a per-sample layer to `[T, B, ...]`. */
+function perStep(m: Module, s: tf.Tensor): tf.Tensor {
+  return unfoldTime(m.forward(foldTime(s)), s.shape[0]!);
+}
+
+/** HAS-8 SNN conv block: encode -> Conv(3x3) -> BatchNorm -> LIF -> AvgPool(2, 2) -> decode. */
+export class SnnConvBlock extends EncodeDecodeBlock {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+  readonly lif: SpikingNeuron;
+  readonly pool = this.addModule('pool', new AvgPool2d(2, 2));
+  constructor(inC: number, outC: number, spec: SpikingSpec, ctx: InitContext) {
+    super(spec);
+    this.conv = this.addModule('conv', spikingLayer(new Conv2d(inC, outC, { kernel: 3, padding: 1 }, ctx)));
+    this.bn = this.addModule('bn', new BatchNorm(outC, SNN_BN_MOMENTUM));
+    this.lif = this.addModule('lif', spec.neuron());
+  }
+  spiking(s: tf.Tensor): tf.Tensor {
+    const T = s.shape[0]!;
+    const u = unfoldTime(this.bn.forward(this.conv.forward(foldTime(s))), T);
+    return perStep(this.pool, this.lif.forward(u));
+  }
+}
+
+/** HAS-8 SNN head: encode -> (Linear -> LIF) x 3 (in -> 1024 -> 512 -> out) -> decode. */
+export class SnnLinearStack extends EncodeDecodeBlock {
+  readonly fc: Linear[];
+  readonly lifs: SpikingNeuron[];
+  constructor(inF: number, outF: number, spec: SpikingSpec, ctx: InitContext, hidden: [number, number] = [1024, 512]) {
+    super(spec);
+    const widths = [inF, hidden[0], hidden[1], outF];
+    this.fc = [];
+    this.lifs = [];
+    for (let i = 0; i < 3; i++) {
+      this.fc.push(this.addModule(`fc${i + 1}`, spikingLayer(new Linear(widths[i]!, widths[i + 1]!, ctx))));
+      this.lifs.push(this.addModule(`lif${i + 1}`, spec.neuron()));
+    }
+  }
+  spiking(s: tf.Tensor): tf.Tensor {
+    let y = s;
+    for (let i = 0; i < 3; i++) y = this.lifs[i]!.forward(this.fc[i]!.forward(y));
+    return y;
+  }
+}
+
+/** ResNet SNN stem: encode -> Conv 7x7/2 -> BatchNorm -> LIF -> AvgPool 3/2 (pad 1) -> decode. */
+export class SnnInitConv extends EncodeDecodeBlock {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm;
+  readonly lif: SpikingNeuron;
+  readonly pool = this.addModule('pool', new AvgPool2d(3, 2, 1));
+  constructor(inC: number, outC: number, spec: SpikingSpec, ctx: InitContext) {
+    super(spec);
+    this.conv = this.addModule('conv', spikingLayer(new Conv2d(inC, outC, { kernel: 7, stride: 2, padding: 3 }, ctx)));
+    this.bn = this.addModule('bn', new BatchNorm(outC, SNN_BN_MOMENTUM));
+    this.lif = this.addModule('lif', spec.neuron());
+  }
+  spiking(s: tf.Tensor): tf.Tensor {
+    const u = unfoldTime(this.bn.forward(this.conv.forward(foldTime(s))), s.shape[0]!);
+    return perStep(this.pool, this.lif.forward(u));
+  }
+}
+
+/**
+ * SEW residual block (Fang et al. 2021) on spikes: conv-BN-LIF for every conv of the plan, a
+ * spiking downsample (1x1 conv-BN-LIF) when the shape changes, and ADD of the two spike trains.
+ */
+export class SnnResidualBlock extends EncodeDecodeBlock {
+  readonly convs: Conv2d[];
+  readonly bns: BatchNorm[];
+  readonly lifs: SpikingNeuron[];
+  readonly downConv: Conv2d | null = null;
+  readonly downBn: BatchNorm | null = null;
+  readonly downLif: SpikingNeuron | null = null;
+  constructor(plan: ResidualPlan, spec: SpikingSpec, ctx: InitContext) {
+    super(spec);
+    this.convs = plan.convs.map((c, i) => this.addModule(`conv${i + 1}`, spikingLayer(new Conv2d(c.inC, c.outC, { kernel: c.kernel, stride: c.stride }, ctx))));
+    this.bns = plan.convs.map((c, i) => this.addModule(`bn${i + 1}`, new BatchNorm(c.outC, SNN_BN_MOMENTUM)));
+    this.lifs = plan.convs.map((_, i) => this.addModule(`lif${i + 1}`, spec.neuron()));
+    if (plan.downsample) {
+      const d = plan.downsample;
+      this.downConv = this.addModule('down_conv', spikingLayer(new Conv2d(d.inC, d.outC, { kernel: 1, stride: d.stride, padding: 0 }, ctx)));
+      this.downBn = this.addModule('down_bn', new BatchNorm(d.outC, SNN_BN_MOMENTUM));
+      this.downLif = this.addModule('down_lif', spec.neuron());
+    }
+  }
+  spiking(s: tf.Tensor): tf.Tensor {
+    const T = s.shape[0]!;
+    let y = s;
+    this.convs.forEach((c, i) => {
+      y = this.lifs[i]!.forward(unfoldTime(this.bns[i]!.forward(c.forward(foldTime(y))), T));
+    });
+    const shortcut = this.downConv ? this.downLif!.forward(unfoldTime(this.downBn!.forward(this.downConv.forward(foldTime(s))), T)) : s;
+    return tf.add(y, shortcut);
+  }
+}
