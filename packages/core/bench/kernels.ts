@@ -3,6 +3,7 @@
 // Usage: pnpm --filter @hybridspike/core bench:kernels [--reps N]
 import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { initRuntime, type BackendName } from '../src/index.js';
 import { stockKernels } from '../src/kernels/register-kernels.js';
 
@@ -80,7 +81,7 @@ console.log('| backend | case | fwd | dX (ours) | dW (ours) | dX (stock) | dW (s
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
-const py = spawnSync('python3', ['-c', `
+const py = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', `
 import time, torch
 torch.set_num_threads(1)
 for s in (1, 2):

