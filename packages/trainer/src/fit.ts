@@ -1,0 +1,197 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { currentBackend, HybridSpikeError, type Module } from '@hybridspike/core';
+import { saveCheckpoint } from '@hybridspike/core/node';
+import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
+import { join } from 'node:path';
+import { CHECKPOINT_FILES, readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from './checkpoint.js';
+import { evaluate } from './evaluate.js';
+import { batchMetrics, crossEntropy } from './metrics.js';
+import { Adam, type Optimizer } from './optimizers.js';
+import { epochProgress } from './progress.js';
+import { makeSchedule, type Schedule, type ScheduleConfig } from './schedules.js';
+
+/** One epoch's record. */
+export interface EpochLog {
+  epoch: number;
+  lr: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  valTop5?: number;
+  imagesPerSecond: number;
+  seconds: number;
+}
+
+export interface BatchLog {
+  epoch: number;
+  batch: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface FitOptions {
+  train: Dataset;
+  validation?: Dataset;
+  epochs: number;
+  batchSize: number;
+  /** Default: Adam, lr 1e-3, weight decay 1e-3 (the authors' recipe). */
+  optimizer?: Optimizer;
+  schedule?: Schedule | ScheduleConfig;
+  /** Seeds shuffling and augmentation (per epoch, so a resumed run draws the same). */
+  seed?: number;
+  augment?: BatchOptions['augment'];
+  normalize?: BatchOptions['normalize'];
+  /** Folder for per-epoch checkpoints (atomic); required for `resume`. */
+  checkpointDir?: string;
+  /** Continue from `checkpointDir` when it holds a checkpoint. */
+  resume?: boolean;
+  callbacks?: {
+    onEpochEnd?: (log: EpochLog) => void | 'stop';
+    onBatchEnd?: (log: BatchLog) => void;
+  };
+  /** Stop when the validation metric has not improved for `patience` epochs. */
+  earlyStopping?: { patience: number; monitor?: 'valAccuracy' | 'valLoss' };
+  progress?: 'auto' | 'bar' | 'lines' | 'quiet';
+  /** Stop after the current batch (the last finished epoch stays checkpointed). */
+  signal?: AbortSignal;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  bestEpoch: number | null;
+  bestMetric: number | null;
+  stoppedEarly: boolean;
+  interrupted: boolean;
+  backend: string;
+}
+
+interface RngHolder {
+  getRngState(): number[];
+  setRngState(s: number[]): void;
+}
+
+function encoderRng(model: Module): RngHolder | null {
+  const enc = (model as unknown as { spec?: { encoder?: Partial<RngHolder> } }).spec?.encoder;
+  return enc && typeof enc.getRngState === 'function' ? (enc as RngHolder) : null;
+}
+
+/**
+ * Trains `model` with softmax cross-entropy. Each epoch: seeded shuffled batches, one optimiser
+ * step per batch, validation, a checkpoint (weights, optimiser slots, RNG and trainer state,
+ * written atomically), callbacks and early stopping. A NaN/Inf loss stops with an error and
+ * leaves the last good checkpoint in place. `resume` continues from `checkpointDir` and gives
+ * the same numbers as an uninterrupted run with the same seed and backend.
+ */
+export function fit(model: Module, options: FitOptions): FitResult {
+  const { train, epochs, batchSize } = options;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new HybridSpikeError('BAD_ARGUMENT', `epochs must be a positive integer, got ${epochs}.`);
+  if (options.resume && !options.checkpointDir) throw new HybridSpikeError('BAD_ARGUMENT', 'resume needs a checkpointDir to resume from.');
+  const optimizer = options.optimizer ?? new Adam({ lr: 1e-3, weightDecay: 1e-3 });
+  const baseLr = optimizer.lr;
+  const schedule = typeof options.schedule === 'function' ? options.schedule : makeSchedule(options.schedule ?? { name: 'constant' }, epochs);
+  const seed = options.seed ?? 0;
+  const params = model.parameters();
+  const vars = [...params.values()];
+  const names = new Map(vars.map((v, i) => [v.name, [...params.keys()][i]!]));
+  const rng = encoderRng(model);
+  let history: EpochLog[] = [];
+  let bestMetric: number | null = null;
+  let bestEpoch: number | null = null;
+  let start = 0;
+  const monitor = options.earlyStopping?.monitor ?? 'valAccuracy';
+  const better = (a: number, b: number | null) => b === null || (monitor === 'valLoss' ? a < b : a > b);
+
+  if (options.resume) {
+    const state = readTrainingCheckpoint(options.checkpointDir!, model, optimizer);
+    if (state) {
+      start = state.epoch;
+      history = state.history as EpochLog[];
+      bestMetric = state.bestMetric;
+      bestEpoch = state.bestEpoch;
+      if (rng && state.rng.encoder) rng.setRngState(state.rng.encoder);
+      if (options.progress !== 'quiet') console.error(`[hybridspike] resuming from ${options.checkpointDir} after epoch ${start}`);
+    }
+  }
+
+  let stoppedEarly = false;
+  let interrupted = false;
+  model.train();
+  for (let epoch = start; epoch < epochs && !stoppedEarly && !interrupted; epoch++) {
+    optimizer.lr = schedule(epoch, baseLr);
+    const total = batchCount(train, batchSize);
+    const bar = epochProgress(epoch, epochs, total, options.progress ?? 'auto');
+    const t0 = performance.now();
+    let lossSum = 0;
+    let hits = 0;
+    let seen = 0;
+    let b = 0;
+    for (const batch of batches(train, { batchSize, shuffle: true, seed, epoch, augment: options.augment, normalize: options.normalize })) {
+      if (options.signal?.aborted) {
+        interrupted = true;
+        break;
+      }
+      let logits: tf.Tensor | undefined;
+      const x = tf.tensor(batch.x, batch.shape);
+      const { value, grads } = tf.variableGrads(() => {
+        const out = model.forward(x);
+        logits = tf.keep(out);
+        return crossEntropy(out, batch.labels);
+      }, vars);
+      const loss = value.dataSync()[0]!;
+      if (!Number.isFinite(loss)) {
+        tf.dispose([x, value, logits!, ...Object.values(grads)]);
+        const where = options.checkpointDir ? `the last good checkpoint (epoch ${epoch}) is in ${options.checkpointDir}` : 'no checkpointDir was set';
+        throw new HybridSpikeError('NON_FINITE', `loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; ${where}. Lower the learning rate or check the data.`);
+      }
+      const g = new Map<string, tf.Tensor>();
+      for (const [vname, t] of Object.entries(grads)) g.set(names.get(vname)!, t);
+      optimizer.step(params, g);
+      const m = batchMetrics(logits!, batch.labels);
+      tf.dispose([x, value, logits!, ...Object.values(grads)]);
+      lossSum += loss * batch.labels.length;
+      hits += m.top1;
+      seen += batch.labels.length;
+      b++;
+      const secs = (performance.now() - t0) / 1000;
+      bar.update(b, { loss: lossSum / seen, acc: hits / seen, ips: seen / secs });
+      options.callbacks?.onBatchEnd?.({ epoch, batch: b, loss, accuracy: m.top1 / batch.labels.length });
+    }
+    if (interrupted) {
+      bar.stop(`[hybridspike] interrupted in epoch ${epoch + 1}; the checkpoint of epoch ${epoch} is kept.`);
+      break;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const log: EpochLog = { epoch: epoch + 1, lr: optimizer.lr, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: seen / seconds, seconds };
+    if (options.validation) {
+      const v = evaluate(model, options.validation, { batchSize: Math.max(batchSize, 64), normalize: options.normalize });
+      Object.assign(log, { valLoss: v.loss, valAccuracy: v.accuracy, valTop5: v.top5 });
+    }
+    history.push(log);
+    const metric = monitor === 'valLoss' ? log.valLoss : log.valAccuracy;
+    const improved = metric !== undefined && better(metric, bestMetric);
+    if (improved) {
+      bestMetric = metric!;
+      bestEpoch = epoch + 1;
+    }
+    if (options.checkpointDir) {
+      if (improved) saveCheckpoint(model, join(options.checkpointDir, CHECKPOINT_FILES.best), { epoch: String(epoch + 1) });
+      const state: TrainerState = {
+        epoch: epoch + 1,
+        history,
+        bestMetric,
+        bestEpoch,
+        optimizer: { name: optimizer.name, scalars: {} },
+        rng: rng ? { encoder: rng.getRngState() } : {},
+        savedAt: new Date().toISOString(),
+      };
+      writeTrainingCheckpoint(options.checkpointDir, model, optimizer, state);
+    }
+    const val = log.valAccuracy !== undefined ? `, val loss ${log.valLoss!.toFixed(4)} acc ${log.valAccuracy.toFixed(4)}` : '';
+    bar.stop(`epoch ${epoch + 1}/${epochs}: loss ${log.loss.toFixed(4)} acc ${log.accuracy.toFixed(4)}${val}, ${log.imagesPerSecond.toFixed(1)} img/s, ${seconds.toFixed(1)} s`);
+    if (options.callbacks?.onEpochEnd?.(log) === 'stop') stoppedEarly = true;
+    const patience = options.earlyStopping?.patience;
+    if (patience !== undefined && bestEpoch !== null && epoch + 1 - bestEpoch >= patience) stoppedEarly = true;
+  }
+  return { history, bestEpoch, bestMetric, stoppedEarly, interrupted, backend: currentBackend() };
+}

@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module, Rng } from '@hybridspike/core';
+import { useBackend } from '@hybridspike/core/testing';
+import { has8Vgg } from '@hybridspike/blocks';
+import type { Dataset } from '@hybridspike/data';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluate } from './evaluate.js';
+import { fit } from './fit.js';
+import { Adam, AdamW, SGD } from './optimizers.js';
+import { warmupCosine, stepDecay } from './schedules.js';
+
+class Scalar extends Module {
+  readonly p = this.addParameter('p', tf.scalar(1));
+  forward(x: tf.Tensor) {
+    return x;
+  }
+}
+
+function steps(opt: { step: (p: Map<string, tf.Variable>, g: Map<string, tf.Tensor>) => void }, n: number, g = 0.5): number[] {
+  const m = new Scalar();
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    opt.step(m.parameters(), new Map([['p', tf.scalar(g)]]));
+    out.push(m.p.dataSync()[0]!);
+  }
+  return out;
+}
+
+/** Two classes told apart by brightness: learnable in a few steps. */
+function toyData(n: number, seed: number): Dataset {
+  const rng = new Rng(seed);
+  const images = new Uint8Array(n * 64);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 2;
+    for (let j = 0; j < 64; j++) images[i * 64 + j] = Math.floor((labels[i] ? 140 : 20) + rng.uniform() * 90);
+  }
+  return { name: 'toy', images, labels, count: n, height: 8, width: 8, channels: 1, classes: 2 };
+}
+
+const tiny = () => has8Vgg({ inChannels: 1, numClasses: 2, base: 2, depth: 1, hidden: [8, 8], seed: 1 });
+
+describe('optimisers (PyTorch semantics, hand-computed)', () => {
+  beforeAll(() => useBackend('cpu'));
+  it('Adam with L2 weight decay', () => {
+    // g' = 0.5 + 0.1 * 1 = 0.6; m_hat / sqrt(v_hat) = 1 -> p = 1 - 0.1
+    expect(steps(new Adam({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.9, 6);
+  });
+  it('AdamW decouples the decay', () => {
+    expect(steps(new AdamW({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.99 - 0.1, 6);
+  });
+  it('SGD with momentum and Nesterov', () => {
+    const [a, b] = steps(new SGD({ lr: 0.1, momentum: 0.9 }), 2);
+    expect(a).toBeCloseTo(0.95, 6);
+    expect(b).toBeCloseTo(0.95 - 0.1 * (0.9 * 0.5 + 0.5), 6);
+    expect(steps(new SGD({ lr: 0.1, momentum: 0.9, nesterov: true }), 1)[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.45), 6);
+    expect(() => new SGD({ nesterov: true })).toThrow(/momentum/);
+  });
+  it('schedules: warmup then cosine, step decay', () => {
+    const s = warmupCosine(15, 5);
+    expect([0, 4, 5, 10, 15].map((e) => s(e, 1))).toEqual([0.2, 1, 1, 0.5, 0].map((v, i) => (i === 3 ? expect.closeTo(v, 9) : v)));
+    expect(stepDecay(2, 0.5)(5, 1)).toBe(0.25);
+  });
+});
+
+describe('fit / evaluate', () => {
+  beforeAll(() => useBackend('wasm'));
+  const train = toyData(48, 1);
+  const val = toyData(16, 2);
+  const base = { train, validation: val, batchSize: 16, seed: 3, progress: 'quiet' as const };
+
+  it('learns, and the same seed gives the identical loss curve', () => {
+    const a = fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
+    const b = fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
+    expect(a.history.map((h) => [h.loss, h.valLoss])).toEqual(b.history.map((h) => [h.loss, h.valLoss]));
+    expect(a.history[1]!.loss).toBeLessThan(a.history[0]!.loss);
+    expect(a.backend).toBe('wasm');
+  });
+
+  it('resume: 1 epoch + resume 1 equals 2 epochs straight, checkpoint files on disk', () => {
+    const dirA = mkdtempSync(join(tmpdir(), 'hs-fit-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'hs-fit-'));
+    const straight = fit(tiny(), { ...base, epochs: 2, checkpointDir: dirA });
+    fit(tiny(), { ...base, epochs: 1, checkpointDir: dirB });
+    const resumed = fit(tiny(), { ...base, epochs: 2, checkpointDir: dirB, resume: true });
+    const pick = (h: typeof straight.history) => h.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
+    expect(pick(resumed.history)).toEqual(pick(straight.history));
+    for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json']) expect(existsSync(join(dirB, f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dirB, 'trainer.json'), 'utf8')).epoch).toBe(2);
+  });
+
+  it('stops on a NaN loss with a clear error and keeps the last good checkpoint', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-nan-'));
+    const model = tiny();
+    const w = model.parameters().get('head.ann.fc3.bias')!;
+    expect(() =>
+      fit(model, {
+        ...base,
+        epochs: 3,
+        checkpointDir: dir,
+        callbacks: { onEpochEnd: () => void w.assign(tf.fill(w.shape, NaN)) },
+      }),
+    ).toThrow(/loss became NaN at epoch 2, batch 1; the last good checkpoint \(epoch 1\)/);
+    expect(JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')).epoch).toBe(1);
+  });
+
+  it('early stopping and evaluate', () => {
+    const r = fit(tiny(), { ...base, epochs: 5, earlyStopping: { patience: 1, monitor: 'valLoss' }, callbacks: { onEpochEnd: (l) => (l.epoch === 2 ? 'stop' : undefined) } });
+    expect(r.history.length).toBeLessThanOrEqual(2);
+    const e = evaluate(tiny(), val);
+    expect(e.count).toBe(16);
+    expect(e.accuracy).toBeGreaterThanOrEqual(0);
+    expect(e.top5).toBe(1);
+    expect(() => fit(tiny(), { ...base, epochs: 0 })).toThrow(/epochs/);
+  });
+});
