@@ -30,24 +30,30 @@ export interface ForwardResult {
 export function neuronForward(d: NeuronDynamics, x: Float32Array, T: number, N: number, v0: Float32Array | null): ForwardResult {
   const spikes = new Float32Array(T * N);
   const h = new Float32Array(T * N);
-  const vr = d.vReset ?? 0;
-  const th = d.vThreshold;
-  const { a, b, c } = chargeCoefficients(d);
-  const hard = d.vReset !== null ? 1 : 0;
-  const soft = 1 - hard;
+  const f = Math.fround;
+  // float32 constants and one rounding per op, in the op order of the ONNX export:
+  // h = ((v * a) + (x * b)) + c, so an exported graph makes the same spike decisions.
+  const vr = f(d.vReset ?? 0);
+  const th = f(d.vThreshold);
+  const { a: a64, b: b64, c: c64 } = chargeCoefficients(d);
+  const a = f(a64);
+  const b = f(b64);
+  const c = f(c64);
+  const hard = d.vReset !== null;
   const v = v0 ? Float32Array.from(v0) : new Float32Array(N).fill(vr);
   let count = 0;
   for (let t = 0; t < T; t++) {
     const base = t * N;
     for (let i = 0; i < N; i++) {
-      const vi = v[i]!;
-      const hf = Math.fround(a * vi + b * x[base + i]! + c);
-      const sp = hf >= th ? 1 : 0;
+      const hf = f(f(f(v[i]! * a) + f(x[base + i]! * b)) + c);
       h[base + i] = hf;
-      spikes[base + i] = sp;
-      count += sp;
-      // hard: h (1 - s) + v_reset s; soft: h - s v_th (branch-free: spikes are unpredictable)
-      v[i] = hf + sp * (hard * (vr - hf) - soft * th);
+      if (hf >= th) {
+        spikes[base + i] = 1;
+        count++;
+        v[i] = hard ? vr : hf - th;
+      } else {
+        v[i] = hf;
+      }
     }
   }
   return { spikes, h, vLast: v, spikeCount: count };

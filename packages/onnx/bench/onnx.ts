@@ -1,0 +1,40 @@
+// Inference images/s of has8Vgg b16 (1 and 3 channels, 32x32, batch 32): onnxruntime-node (CPU)
+// vs the same model in tfjs, side by side in one run, as a ratio.
+// Usage: pnpm --filter @hybridspike/onnx bench [--reps N] [--threads N]
+import * as tf from '@tensorflow/tfjs-core';
+import { initRuntime } from '@hybridspike/core';
+import { has8Vgg } from '@hybridspike/blocks';
+import * as ort from 'onnxruntime-node';
+import { exportOnnx } from '../src/index.js';
+
+const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const reps = Number(arg('--reps', '5'));
+const threads = Number(arg('--threads', '0'));
+const { backend } = await initRuntime();
+const B = 32;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+async function timeIt(f: () => Promise<void> | void): Promise<number> {
+  await f();
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await f();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+console.log(`tfjs backend ${backend}; onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, intraOpNumThreads ${threads || 'default'}; has8Vgg b16, batch ${B}, 32x32; median of ${reps}`);
+for (const C of [1, 3]) {
+  const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 }).eval();
+  const x = tf.randomUniform([B, 32, 32, C], 0, 1, 'float32', 1);
+  const t0 = performance.now();
+  const bytes = exportOnnx(model, { inputShape: [C, 32, 32] });
+  const exportMs = performance.now() - t0;
+  const session = await ort.InferenceSession.create(bytes, threads ? { intraOpNumThreads: threads } : {});
+  const nchw = tf.transpose(x, [0, 3, 1, 2]).dataSync() as Float32Array;
+  const feeds = { input: new ort.Tensor('float32', nchw, [B, C, 32, 32]) };
+  const ortMs = await timeIt(async () => void (await session.run(feeds)));
+  const tfMs = await timeIt(() => tf.tidy(() => void model.forward(x).dataSync()));
+  console.log(`${C} channel(s): onnxruntime ${(B / (ortMs / 1000)).toFixed(1)} img/s, tfjs ${(B / (tfMs / 1000)).toFixed(1)} img/s, ratio ${(tfMs / ortMs).toFixed(2)}x; export ${exportMs.toFixed(0)} ms, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+  model.dispose();
+}

@@ -1,0 +1,3 @@
+export { exportOnnx, exportOnnxDetailed, EXPORTER_VERSION } from './export.js';
+export type { ExportOptions, ExportResult } from './export.js';
+export { decodeModel, encodeModel } from './proto.js';
