@@ -1,0 +1,228 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { MLFLOW_LIMITS, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
+
+export interface RestOptions {
+  /** Attempts for 5xx and network errors (default 5). */
+  retries?: number;
+  /** First backoff in ms, doubled each retry (default 500). */
+  backoffMs?: number;
+  /** Per-request timeout in ms (default 30000). */
+  timeoutMs?: number;
+  /** Extra headers (e.g. Authorization); MLFLOW_TRACKING_TOKEN is used when set. */
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+}
+
+interface RawRun {
+  info: { run_id: string; experiment_id: string; run_name?: string; status: RunStatus; start_time?: string | number; end_time?: string | number; artifact_uri: string };
+  data?: { params?: { key: string; value: string }[]; metrics?: { key: string; value: number }[]; tags?: { key: string; value: string }[] };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function chunk<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/**
+ * MLflow REST API 2.0 client on `fetch`: experiments get-by-name/create, runs create/log-batch/
+ * update/get/search, metric history, artifacts through the tracking server's proxy
+ * (`/api/2.0/mlflow-artifacts/artifacts/...`). 5xx and network errors are retried with
+ * exponential backoff; 4xx errors quote MLflow's `error_code` and message.
+ */
+export class RestStore implements Tracker {
+  private readonly base: string;
+  private readonly o: Required<Omit<RestOptions, 'headers' | 'fetch'>> & { headers: Record<string, string>; fetch: typeof fetch };
+
+  constructor(
+    readonly uri: string,
+    options: RestOptions = {},
+  ) {
+    this.base = uri.replace(/\/+$/, '');
+    const token = process.env.MLFLOW_TRACKING_TOKEN;
+    this.o = {
+      retries: options.retries ?? 5,
+      backoffMs: options.backoffMs ?? 500,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...options.headers },
+      fetch: options.fetch ?? fetch,
+    };
+  }
+
+  private async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array): Promise<Response> {
+    const url = `${this.base}${path}`;
+    let lastError: unknown;
+    for (let attempt = 0; attempt < this.o.retries; attempt++) {
+      if (attempt > 0) await sleep(this.o.backoffMs * 2 ** (attempt - 1));
+      let res: Response;
+      try {
+        res = await this.o.fetch(url, {
+          method,
+          headers: { ...this.o.headers, ...(raw ? { 'Content-Type': 'application/octet-stream' } : body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+          body: (raw ?? (body !== undefined ? JSON.stringify(body) : undefined)) as BodyInit | undefined,
+          signal: AbortSignal.timeout(this.o.timeoutMs),
+        });
+      } catch (e) {
+        lastError = e;
+        continue;
+      }
+      if (res.status >= 500 || res.status === 429) {
+        lastError = new TrackingError(`MLflow server ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`, undefined, res.status);
+        continue;
+      }
+      if (res.status >= 400) {
+        const text = await res.text();
+        let code: string | undefined;
+        let message = text;
+        try {
+          const j = JSON.parse(text) as { error_code?: string; message?: string };
+          code = j.error_code;
+          message = j.message ?? text;
+        } catch {
+          /* not JSON */
+        }
+        throw new TrackingError(`MLflow ${method} ${path} failed (${res.status}${code ? ` ${code}` : ''}): ${message}`, code, res.status);
+      }
+      return res;
+    }
+    const why = lastError instanceof Error ? lastError.message : String(lastError);
+    throw new TrackingError(`MLflow server ${this.base} unreachable or failing after ${this.o.retries} attempts: ${why}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, undefined, undefined, { cause: lastError });
+  }
+
+  private async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const res = await this.request(method, path, body);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+
+  async getOrCreateExperiment(name: string): Promise<string> {
+    try {
+      const r = await this.json<{ experiment: { experiment_id: string } }>('GET', `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+      return r.experiment.experiment_id;
+    } catch (e) {
+      if (!(e instanceof TrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
+    }
+    try {
+      return (await this.json<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { name })).experiment_id;
+    } catch (e) {
+      // Another trial may have created it meanwhile.
+      if (e instanceof TrackingError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') return this.getOrCreateExperiment(name);
+      throw e;
+    }
+  }
+
+  async createRun(experimentId: string, options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {}): Promise<RunInfo> {
+    const tags = Object.entries({ ...(options.runName ? { 'mlflow.runName': options.runName } : {}), ...options.tags }).map(([key, value]) => ({ key, value }));
+    const r = await this.json<{ run: RawRun }>('POST', '/api/2.0/mlflow/runs/create', {
+      experiment_id: experimentId,
+      start_time: options.startTime ?? Date.now(),
+      run_name: options.runName,
+      tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch),
+    });
+    if (tags.length > MLFLOW_LIMITS.paramsAndTagsPerBatch) await this.setTags(r.run.info.run_id, Object.fromEntries(tags.slice(MLFLOW_LIMITS.paramsAndTagsPerBatch).map((t) => [t.key, t.value])));
+    return toInfo(r.run);
+  }
+
+  private async logBatch(runId: string, part: { metrics?: unknown[]; params?: unknown[]; tags?: unknown[] }): Promise<void> {
+    await this.json('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics: part.metrics ?? [], params: part.params ?? [], tags: part.tags ?? [] });
+  }
+
+  async logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void> {
+    const list = Object.entries(params).map(([key, v]) => {
+      const value = String(v);
+      if (value.length > MLFLOW_LIMITS.paramValueLength) throw new TrackingError(`param '${key}' is ${value.length} characters; MLflow allows ${MLFLOW_LIMITS.paramValueLength}.`, 'INVALID_PARAMETER_VALUE');
+      return { key, value };
+    });
+    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch)) await this.logBatch(runId, { params: part });
+  }
+
+  async logMetrics(runId: string, metrics: Metric[]): Promise<void> {
+    const list = metrics.map((m) => ({ key: m.key, value: m.value, step: m.step, timestamp: m.timestamp ?? Date.now() }));
+    for (const part of chunk(list, MLFLOW_LIMITS.metricsPerBatch)) await this.logBatch(runId, { metrics: part });
+  }
+
+  async setTags(runId: string, tags: Record<string, string>): Promise<void> {
+    const list = Object.entries(tags).map(([key, value]) => ({ key, value: String(value).slice(0, MLFLOW_LIMITS.tagValueLength) }));
+    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch)) await this.logBatch(runId, { tags: part });
+  }
+
+  private async artifactPath(runId: string, relative: string): Promise<string> {
+    const { info } = await this.getRun(runId);
+    const m = /^mlflow-artifacts:(?:\/\/[^/]+)?\/(.*)$/.exec(info.artifactUri);
+    if (!m) {
+      throw new TrackingError(`run ${runId} stores artifacts at '${info.artifactUri}', which this client cannot write; start the server with --serve-artifacts (mlflow-artifacts:/ URIs).`, 'INVALID_STATE');
+    }
+    const rel = relative.split('/').filter(Boolean).map(encodeURIComponent).join('/');
+    return `/api/2.0/mlflow-artifacts/artifacts/${m[1]!.replace(/\/+$/, '')}/${rel}`;
+  }
+
+  async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
+    await this.logArtifactBytes(runId, [artifactPath, basename(localPath)].filter(Boolean).join('/'), new Uint8Array(readFileSync(localPath)));
+  }
+
+  async logArtifactBytes(runId: string, relativePath: string, data: Uint8Array | string): Promise<void> {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    await this.request('PUT', await this.artifactPath(runId, relativePath), undefined, bytes);
+  }
+
+  async readArtifact(runId: string, relativePath: string): Promise<Uint8Array> {
+    const res = await this.request('GET', await this.artifactPath(runId, relativePath));
+    return new Uint8Array(await res.arrayBuffer());
+  }
+
+  async endRun(runId: string, status: RunStatus = 'FINISHED', endTime = Date.now()): Promise<void> {
+    await this.json('POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status, end_time: endTime });
+  }
+
+  async getRun(runId: string): Promise<Run> {
+    const r = await this.json<{ run: RawRun }>('GET', `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(runId)}`);
+    return toRun(r.run);
+  }
+
+  async searchRuns(experimentIds: string[], tags: Record<string, string> = {}): Promise<Run[]> {
+    const filter = Object.entries(tags)
+      .map(([k, v]) => `tags.\`${k}\` = '${v.replace(/'/g, "\\'")}'`)
+      .join(' and ');
+    const out: Run[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.json<{ runs?: RawRun[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/runs/search', {
+        experiment_ids: experimentIds,
+        filter,
+        max_results: 1000,
+        page_token: token,
+      });
+      out.push(...(r.runs ?? []).map(toRun));
+      token = r.next_page_token || undefined;
+    } while (token);
+    return out;
+  }
+
+  async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    const r = await this.json<{ metrics?: { key: string; value: number; step?: string | number; timestamp?: string | number }[] }>(
+      'GET',
+      `/api/2.0/mlflow/metrics/get-history?run_id=${encodeURIComponent(runId)}&metric_key=${encodeURIComponent(key)}`,
+    );
+    return (r.metrics ?? []).map((m) => ({ key: m.key, value: m.value, step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0) }));
+  }
+}
+
+function toInfo(r: RawRun): RunInfo {
+  return {
+    runId: r.info.run_id,
+    experimentId: String(r.info.experiment_id),
+    runName: r.info.run_name ?? '',
+    status: r.info.status,
+    startTime: Number(r.info.start_time ?? 0),
+    endTime: r.info.end_time === undefined ? null : Number(r.info.end_time),
+    artifactUri: r.info.artifact_uri,
+  };
+}
+
+function toRun(r: RawRun): Run {
+  const kv = (xs?: { key: string; value: string }[]) => Object.fromEntries((xs ?? []).map((x) => [x.key, x.value]));
+  return { info: toInfo(r), params: kv(r.data?.params), metrics: Object.fromEntries((r.data?.metrics ?? []).map((m) => [m.key, m.value])), tags: kv(r.data?.tags) };
+}

@@ -1,0 +1,217 @@
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTracker, FileStore, RestStore, TrackingError } from './index.js';
+
+describe('FileStore (MLflow 2.x layout)', () => {
+  const root = join(mkdtempSync(join(tmpdir(), 'hs-mlruns-')), 'mlruns');
+  const store = new FileStore(root);
+
+  it('creates the Default experiment 0 and named experiments with meta.yaml', async () => {
+    const meta0 = YAML.parse(readFileSync(join(root, '0', 'meta.yaml'), 'utf8'));
+    expect(meta0).toMatchObject({ experiment_id: '0', name: 'Default', lifecycle_stage: 'active' });
+    expect(meta0.artifact_location).toMatch(/^file:\/\//);
+    expect(typeof meta0.creation_time).toBe('number');
+    const id = await store.getOrCreateExperiment('sweep-a');
+    expect(id).toBe('1');
+    expect(await store.getOrCreateExperiment('sweep-a')).toBe('1');
+    expect(YAML.parse(readFileSync(join(root, '1', 'meta.yaml'), 'utf8'))).toMatchObject({ experiment_id: '1', name: 'sweep-a', last_update_time: expect.any(Number) });
+  });
+
+  it('writes runs exactly as the FileStore reads them', async () => {
+    const exp = await store.getOrCreateExperiment('sweep-a');
+    const run = await store.createRun(exp, { runName: 'trial-0', tags: { 'hybridspike.seed': '0' } });
+    expect(run.runId).toMatch(/^[0-9a-f]{32}$/);
+    const dir = join(root, exp, run.runId);
+    const meta = YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8'));
+    expect(meta).toMatchObject({ run_id: run.runId, run_uuid: run.runId, experiment_id: exp, status: 1, lifecycle_stage: 'active', run_name: 'trial-0', end_time: null });
+    expect(readFileSync(join(dir, 'meta.yaml'), 'utf8')).toMatch(/^end_time: null$/m);
+    await store.logParams(run.runId, { 'model.base': 4, lr: 0.001, 'encoder/surrogate': 'fourier' });
+    await store.logMetrics(run.runId, [
+      { key: 'val_accuracy', value: 0.5, step: 1, timestamp: 1000 },
+      { key: 'val_accuracy', value: 0.75, step: 2, timestamp: 2000 },
+    ]);
+    await store.setTags(run.runId, { 'hybridspike.backend': 'wasm' });
+    await store.logArtifactBytes(run.runId, 'config.json', '{"a":1}');
+    await store.endRun(run.runId, 'FINISHED', 5000);
+    expect(readFileSync(join(dir, 'params', 'model.base'), 'utf8')).toBe('4');
+    expect(readFileSync(join(dir, 'params', 'encoder', 'surrogate'), 'utf8')).toBe('fourier');
+    expect(readFileSync(join(dir, 'metrics', 'val_accuracy'), 'utf8')).toBe('1000 0.5 1\n2000 0.75 2\n');
+    expect(readFileSync(join(dir, 'tags', 'mlflow.runName'), 'utf8')).toBe('trial-0');
+    expect(readFileSync(join(dir, 'tags', 'hybridspike.backend'), 'utf8')).toBe('wasm');
+    expect(readFileSync(join(dir, 'artifacts', 'config.json'), 'utf8')).toBe('{"a":1}');
+    expect(YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8'))).toMatchObject({ status: 3, end_time: 5000 });
+    const back = await store.getRun(run.runId);
+    expect(back.metrics.val_accuracy).toBe(0.75);
+    expect(back.params['encoder/surrogate']).toBe('fourier');
+    expect(back.info.status).toBe('FINISHED');
+    expect((await store.searchRuns([exp], { 'hybridspike.backend': 'wasm' })).map((r) => r.info.runId)).toEqual([run.runId]);
+    expect(await store.searchRuns([exp], { 'hybridspike.backend': 'cpu' })).toEqual([]);
+    expect((await store.getMetricHistory(run.runId, 'val_accuracy')).map((m) => m.value)).toEqual([0.5, 0.75]);
+    const leftovers = readdirSync(dir, { recursive: true }).filter((f) => String(f).includes('.tmp-'));
+    expect(leftovers).toEqual([]);
+  });
+
+  it('refuses to change a param and rejects bad keys', async () => {
+    const exp = await store.getOrCreateExperiment('sweep-a');
+    const run = await store.createRun(exp);
+    await store.logParams(run.runId, { lr: 0.1 });
+    await store.logParams(run.runId, { lr: 0.1 });
+    await expect(store.logParams(run.runId, { lr: 0.2 })).rejects.toThrow(/param 'lr' was already logged as '0.1' and cannot change to '0.2'/);
+    await expect(store.logParams(run.runId, { '../x': 1 })).rejects.toThrow(/invalid param name/);
+    await expect(store.getRun('f'.repeat(32))).rejects.toThrow(/not found/);
+  });
+
+  it('createTracker picks the store from the URI', () => {
+    expect(createTracker({ uri: root })).toBeInstanceOf(FileStore);
+    expect(createTracker({ uri: 'http://127.0.0.1:1' })).toBeInstanceOf(RestStore);
+  });
+});
+
+/** A local server speaking MLflow's REST JSON, with the limits and errors of the real one. */
+function fakeMlflow() {
+  const experiments = new Map<string, string>();
+  const runs = new Map<string, { info: Record<string, unknown>; params: Map<string, string>; metrics: { key: string; value: number; step: number; timestamp: number }[]; tags: Map<string, string> }>();
+  const artifacts = new Map<string, Buffer>();
+  const calls: { path: string; body: unknown }[] = [];
+  let failNext = 0;
+  const body = (req: IncomingMessage) => new Promise<Buffer>((r) => {
+    const parts: Buffer[] = [];
+    req.on('data', (c) => parts.push(c));
+    req.on('end', () => r(Buffer.concat(parts)));
+  });
+  const server: Server = createServer(async (req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    const raw = await body(req);
+    const json = raw.length && req.headers['content-type'] === 'application/json' ? JSON.parse(raw.toString()) : undefined;
+    calls.push({ path: url.pathname, body: json });
+    const send = (code: number, obj: unknown) => {
+      res.writeHead(code, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(obj));
+    };
+    const err = (code: number, error_code: string, message: string) => send(code, { error_code, message });
+    if (failNext > 0) {
+      failNext--;
+      return send(503, { error_code: 'TEMPORARILY_UNAVAILABLE', message: 'busy' });
+    }
+    const p = url.pathname;
+    if (p === '/api/2.0/mlflow/experiments/get-by-name') {
+      const id = experiments.get(url.searchParams.get('experiment_name')!);
+      return id ? send(200, { experiment: { experiment_id: id } }) : err(404, 'RESOURCE_DOES_NOT_EXIST', 'Could not find experiment');
+    }
+    if (p === '/api/2.0/mlflow/experiments/create') {
+      const id = String(experiments.size + 1);
+      experiments.set(json.name, id);
+      return send(200, { experiment_id: id });
+    }
+    if (p === '/api/2.0/mlflow/runs/create') {
+      const id = `r${runs.size}`.padEnd(32, '0');
+      const info = { run_id: id, experiment_id: json.experiment_id, run_name: json.run_name, status: 'RUNNING', start_time: String(json.start_time), artifact_uri: `mlflow-artifacts:/${json.experiment_id}/${id}/artifacts` };
+      runs.set(id, { info, params: new Map(), metrics: [], tags: new Map((json.tags ?? []).map((t: { key: string; value: string }) => [t.key, t.value])) });
+      return send(200, { run: { info, data: {} } });
+    }
+    if (p === '/api/2.0/mlflow/runs/log-batch') {
+      const run = runs.get(json.run_id);
+      if (!run) return err(404, 'RESOURCE_DOES_NOT_EXIST', 'no run');
+      if (json.metrics.length > 1000) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 1000 metrics');
+      if (json.params.length + json.tags.length > 100) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 100 params and tags');
+      for (const q of json.params) {
+        const old = run.params.get(q.key);
+        if (old !== undefined && old !== q.value) return err(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${q.key}' was already logged with value='${old}'`);
+        run.params.set(q.key, q.value);
+      }
+      for (const t of json.tags) run.tags.set(t.key, t.value);
+      run.metrics.push(...json.metrics);
+      return send(200, {});
+    }
+    if (p === '/api/2.0/mlflow/runs/update') {
+      Object.assign(runs.get(json.run_id)!.info, { status: json.status, end_time: String(json.end_time) });
+      return send(200, {});
+    }
+    const toRaw = (r: NonNullable<ReturnType<typeof runs.get>>) => ({
+      info: r.info,
+      data: { params: [...r.params].map(([key, value]) => ({ key, value })), tags: [...r.tags].map(([key, value]) => ({ key, value })), metrics: r.metrics },
+    });
+    if (p === '/api/2.0/mlflow/runs/get') {
+      const r = runs.get(url.searchParams.get('run_id')!);
+      return r ? send(200, { run: toRaw(r) }) : err(404, 'RESOURCE_DOES_NOT_EXIST', 'no run');
+    }
+    if (p === '/api/2.0/mlflow/runs/search') {
+      const m = /tags\.`([^`]+)` = '([^']*)'/.exec(json.filter ?? '');
+      return send(200, { runs: [...runs.values()].filter((r) => json.experiment_ids.includes(r.info.experiment_id) && (!m || r.tags.get(m[1]!) === m[2])).map(toRaw) });
+    }
+    if (p === '/api/2.0/mlflow/metrics/get-history') {
+      const r = runs.get(url.searchParams.get('run_id')!)!;
+      return send(200, { metrics: r.metrics.filter((x) => x.key === url.searchParams.get('metric_key')) });
+    }
+    if (p.startsWith('/api/2.0/mlflow-artifacts/artifacts/')) {
+      if (req.method === 'PUT') {
+        artifacts.set(p, raw);
+        return send(200, {});
+      }
+      const a = artifacts.get(p);
+      if (!a) return err(404, 'RESOURCE_DOES_NOT_EXIST', 'no artifact');
+      res.writeHead(200);
+      return res.end(a);
+    }
+    return err(404, 'ENDPOINT_NOT_FOUND', p);
+  });
+  return { server, calls, runs, artifacts, failNext: (n: number) => (failNext = n) };
+}
+
+describe('RestStore against a local MLflow-compatible server', () => {
+  const fake = fakeMlflow();
+  let uri = '';
+  beforeAll(async () => {
+    await new Promise<void>((r) => fake.server.listen(0, '127.0.0.1', r));
+    uri = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => fake.server.close());
+
+  it('creates experiments and runs, batches within MLflow limits, ends runs', async () => {
+    const t = new RestStore(uri, { backoffMs: 1 });
+    const exp = await t.getOrCreateExperiment('sweep');
+    expect(await t.getOrCreateExperiment('sweep')).toBe(exp);
+    const run = await t.createRun(exp, { runName: 'trial-0', tags: { a: '1' } });
+    const params = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`p${i}`, i]));
+    await t.logParams(run.runId, params);
+    await t.logMetrics(run.runId, Array.from({ length: 2500 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), step: i })));
+    const batches = fake.calls.filter((c) => c.path.endsWith('log-batch')).map((c) => c.body as { params: unknown[]; metrics: unknown[] });
+    expect(batches.map((b) => b.params.length).filter(Boolean)).toEqual([100, 100, 50]);
+    expect(batches.map((b) => b.metrics.length).filter(Boolean)).toEqual([1000, 1000, 500]);
+    await t.logArtifactBytes(run.runId, 'reports/parity.json', '{"ok":true}');
+    expect(new TextDecoder().decode(await t.readArtifact(run.runId, 'reports/parity.json'))).toBe('{"ok":true}');
+    expect([...fake.artifacts.keys()][0]).toBe(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run.runId}/artifacts/reports/parity.json`);
+    await t.endRun(run.runId, 'FINISHED');
+    const back = await t.getRun(run.runId);
+    expect(back.info.status).toBe('FINISHED');
+    expect(back.params.p249).toBe('249');
+    expect((await t.searchRuns([exp], { a: '1' })).length).toBe(1);
+    expect((await t.getMetricHistory(run.runId, 'loss')).length).toBe(2500);
+  });
+
+  it('retries 5xx with backoff and surfaces 4xx with error_code and message', async () => {
+    const t = new RestStore(uri, { backoffMs: 1 });
+    fake.failNext(2);
+    const exp = await t.getOrCreateExperiment('retry');
+    const run = await t.createRun(exp);
+    await t.logParams(run.runId, { lr: 0.1 });
+    const e = await t.logParams(run.runId, { lr: 0.2 }).catch((x) => x);
+    expect(e).toBeInstanceOf(TrackingError);
+    expect(e.errorCode).toBe('INVALID_PARAMETER_VALUE');
+    expect(e.message).toMatch(/400 INVALID_PARAMETER_VALUE\): Changing param values is not allowed/);
+    fake.failNext(10);
+    await expect(new RestStore(uri, { backoffMs: 1, retries: 3 }).getRun(run.runId)).rejects.toThrow(/after 3 attempts/);
+    fake.failNext(0);
+  });
+
+  it('reports an unreachable server clearly', async () => {
+    const t = new RestStore('http://127.0.0.1:9', { backoffMs: 1, retries: 2, timeoutMs: 2000 });
+    await expect(t.getOrCreateExperiment('x')).rejects.toThrow(/unreachable or failing after 2 attempts.*MLFLOW_TRACKING_URI/);
+  });
+});
+

@@ -1,0 +1,69 @@
+/** MLflow run status (the REST API's names; the FileStore stores 1/3/4/5). */
+export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
+
+export interface Metric {
+  key: string;
+  value: number;
+  step: number;
+  /** Milliseconds since the epoch; defaults to now. */
+  timestamp?: number;
+}
+
+export interface RunInfo {
+  runId: string;
+  experimentId: string;
+  runName: string;
+  status: RunStatus;
+  startTime: number;
+  endTime: number | null;
+  artifactUri: string;
+}
+
+/** A run with its data: params, latest metrics and tags. */
+export interface Run {
+  info: RunInfo;
+  params: Record<string, string>;
+  metrics: Record<string, number>;
+  tags: Record<string, string>;
+}
+
+/** What every tracking store does; the FileStore and REST clients implement it. */
+export interface Tracker {
+  /** Where runs go (a folder or a server URL). */
+  readonly uri: string;
+  getOrCreateExperiment(name: string): Promise<string>;
+  createRun(experimentId: string, options?: { runName?: string; tags?: Record<string, string>; startTime?: number }): Promise<RunInfo>;
+  logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void>;
+  logMetrics(runId: string, metrics: Metric[]): Promise<void>;
+  setTags(runId: string, tags: Record<string, string>): Promise<void>;
+  /** Copies a local file into the run's artifacts under `artifactPath` (a relative folder). */
+  logArtifact(runId: string, localPath: string, artifactPath?: string): Promise<void>;
+  /** Writes bytes as an artifact file. */
+  logArtifactBytes(runId: string, relativePath: string, data: Uint8Array | string): Promise<void>;
+  /** Reads an artifact file back. */
+  readArtifact(runId: string, relativePath: string): Promise<Uint8Array>;
+  endRun(runId: string, status?: RunStatus, endTime?: number): Promise<void>;
+  getRun(runId: string): Promise<Run>;
+  /** Runs of experiments whose tags equal every given `tags` entry. */
+  searchRuns(experimentIds: string[], tags?: Record<string, string>): Promise<Run[]>;
+  getMetricHistory(runId: string, key: string): Promise<Metric[]>;
+}
+
+export const STATUS_CODES: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
+export const STATUS_NAMES: Record<number, RunStatus> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
+
+/** MLflow's limits (log-batch and value sizes). */
+export const MLFLOW_LIMITS = { metricsPerBatch: 1000, paramsAndTagsPerBatch: 100, entitiesPerBatch: 1000, paramValueLength: 6000, tagValueLength: 8000 };
+
+/** An error from a tracking store, with MLflow's error code when the server sent one. */
+export class TrackingError extends Error {
+  override readonly name = 'TrackingError';
+  constructor(
+    message: string,
+    readonly errorCode?: string,
+    readonly httpStatus?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
