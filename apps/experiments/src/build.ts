@@ -1,0 +1,49 @@
+import { registry, Rng, type ComponentRef } from '@hybridspike/core';
+import type { HybridModel } from '@hybridspike/blocks';
+import { channelStats, resizeDataset, subset, type Dataset } from '@hybridspike/data';
+import type { Optimizer, Schedule } from '@hybridspike/trainer';
+import type { TrialConfig } from './config.js';
+
+const ref = (r: unknown): ComponentRef => (typeof r === 'string' ? { name: r } : (r as ComponentRef));
+
+function limit(ds: Dataset, n: number | undefined, seed: number, label: string): Dataset {
+  if (n === undefined || n >= ds.count) return ds;
+  const order = new Rng(`${seed}:${label}`).shuffle(Uint32Array.from({ length: ds.count }, (_, i) => i)) as Uint32Array;
+  return subset(ds, order.subarray(0, n), `${ds.name}[${n}]`);
+}
+
+/** The train and test sets of a trial: loaded, resized, limited, with normalisation stats. */
+export function buildData(c: TrialConfig): { train: Dataset; test: Dataset; normalize?: { mean: number[]; std: number[] } } {
+  const src = registry.create('dataset', ref(c.dataset));
+  let train = src.load('train');
+  let test = src.load('test');
+  const size = c.data.size;
+  if (size !== undefined) {
+    const mode = size >= train.height && size >= train.width ? 'pad' : 'bilinear';
+    train = resizeDataset(train, { height: size, width: size }, mode);
+    test = resizeDataset(test, { height: size, width: size }, mode);
+  }
+  train = limit(train, c.data.trainLimit, c.seed, 'train-limit');
+  test = limit(test, c.data.testLimit, c.seed, 'test-limit');
+  return { train, test, normalize: c.data.normalize ? channelStats(train) : undefined };
+}
+
+/** The model of a trial, built by name with the trial's encoder, neuron, branch and seed. */
+export function buildModel(c: TrialConfig, data: { channels: number; classes: number }): HybridModel {
+  return registry.create('model', {
+    ...(c.model as ComponentRef),
+    inChannels: data.channels,
+    numClasses: data.classes,
+    branch: c.branch,
+    seed: c.seed,
+    encoder: ref(c.encoder),
+    neuron: ref(c.neuron),
+  }) as HybridModel;
+}
+
+export function buildOptimizer(c: TrialConfig): { optimizer: Optimizer; schedule: Schedule } {
+  return {
+    optimizer: registry.create('optimizer', ref(c.train.optimizer)),
+    schedule: registry.create('schedule', ref(c.train.schedule))(c.train.epochs),
+  };
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { openSweep, workspace } from './context.js';
+import { k8sManifest, slurmScript } from './emit.js';
+import { writeReport } from './report.js';
+import { formatReproduce, reproduce } from './reproduce.js';
+import { exportAndCheck, loadTrialModel, runTrial } from './run-trial.js';
+import { exportBest, runSweep } from './sweep-runner.js';
+import { evaluate } from '@hybridspike/trainer';
+import { configHash, trialConfig } from './config.js';
+
+const program = new Command();
+program.name('hybridspike').description('Hybrid ANN-SNN (HAS-8) experiments: sweeps logged to MLflow, ONNX export, reports.').showHelpAfterError();
+
+const rootOption = () => new Option('--root <dir>', 'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/').default('.');
+
+function interruptible(): AbortController {
+  const ac = new AbortController();
+  const stop = () => {
+    if (ac.signal.aborted) process.exit(130);
+    console.error('\n[hybridspike] interrupt: finishing the current batch, marking the run KILLED (Ctrl-C again to quit now)');
+    ac.abort();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return ac;
+}
+
+program
+  .command('sweep')
+  .description('expand a sweep file into numbered trials and run them (finished trials are skipped), then export the best model and write the report')
+  .argument('<file>', 'sweep YAML (experiments/*.yaml)')
+  .addOption(rootOption())
+  .option('--parallel <n>', 'trials at once, each in its own process', (v) => Number.parseInt(v, 10), 1)
+  .option('--force', 'rerun trials that already FINISHED')
+  .option('--quiet', 'no progress output')
+  .addOption(new Option('--emit <target>', 'write a Kubernetes Indexed Job or Slurm array script instead of running').choices(['k8s', 'slurm']))
+  .option('--out <file>', 'where --emit writes (default: stdout)')
+  .option('--image <image>', 'container image for --emit k8s', 'hybridspike:latest')
+  .option('--no-report', 'skip the report')
+  .action(async (file: string, o) => {
+    const { loaded, plugins } = await openSweep(file);
+    if (o.emit) {
+      const args = { sweepFile: file, name: loaded.sweep.name, trials: loaded.trials.length, parallelism: o.parallel, image: o.image, trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000' };
+      const text = o.emit === 'k8s' ? k8sManifest(args) : slurmScript(args);
+      if (o.out) {
+        mkdirSync(dirname(resolve(o.out)), { recursive: true });
+        writeFileSync(o.out, text);
+        console.error(`[hybridspike] wrote ${o.emit} for ${loaded.trials.length} trials to ${o.out}`);
+      } else process.stdout.write(text);
+      return;
+    }
+    const ws = workspace(o.root);
+    const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
+    console.error(`[hybridspike] sweep ${loaded.sweep.name}: ${loaded.trials.length} trials -> ${ws.tracker.uri} (experiment ${exp})`);
+    const ac = interruptible();
+    const outcomes = await runSweep(loaded, ws, exp, plugins, { parallel: o.parallel, force: o.force, quiet: o.quiet, signal: ac.signal });
+    const failed = [...outcomes].filter(([, v]) => v === 'failed').map(([i]) => i);
+    if (ac.signal.aborted) {
+      console.error('[hybridspike] sweep interrupted; run the same command again to continue where it stopped.');
+      process.exitCode = 130;
+      return;
+    }
+    if (loaded.sweep.best.exportOnnx) {
+      const best = await exportBest(loaded, ws, exp);
+      if (best) {
+        const r = best.report;
+        console.error(`[hybridspike] best trial ${best.trial.index} (run ${best.runId}) exported to ONNX; onnxruntime parity on ${r.samples} test images: max |dlogit| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${(100 * r.argmaxAgreement).toFixed(1)}%, spike mismatches ${r.spikeMismatches} (${r.tieMismatches} at threshold ties): ${r.ok ? 'OK' : 'FAILED'}`);
+        if (!r.ok) process.exitCode = 1;
+      }
+    }
+    if (o.report) {
+      const rep = await writeReport(ws.tracker, exp, loaded, join(ws.reportsDir, loaded.sweep.name));
+      console.log(rep.markdown);
+      console.error(`[hybridspike] report: ${rep.files.join(', ')}`);
+    }
+    if (failed.length) {
+      console.error(`[hybridspike] ${failed.length} trial(s) failed: ${failed.join(', ')}`);
+      process.exitCode = 1;
+    }
+  });
+
+program
+  .command('trial')
+  .description('run exactly one trial of a sweep (the unit a scheduler runs)')
+  .argument('<file>', 'sweep YAML')
+  .option('--index <i>', 'trial index (default: JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID)')
+  .addOption(rootOption())
+  .option('--force', 'rerun even if FINISHED')
+  .option('--quiet', 'no progress output')
+  .action(async (file: string, o) => {
+    const raw = o.index ?? process.env.JOB_COMPLETION_INDEX ?? process.env.SLURM_ARRAY_TASK_ID;
+    if (raw === undefined) throw new Error('no trial index: pass --index or set JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID.');
+    const index = Number.parseInt(raw, 10);
+    const { loaded, plugins } = await openSweep(file);
+    const trial = loaded.trials[index];
+    if (!Number.isInteger(index) || !trial) throw new Error(`trial index ${raw} is outside 0..${loaded.trials.length - 1} of ${file}.`);
+    const ws = workspace(o.root);
+    const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
+    const ac = interruptible();
+    const r = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: loaded.sweep.name, runsDir: ws.runsDir, plugins, force: o.force, quiet: o.quiet, signal: ac.signal });
+    console.log(JSON.stringify({ trial: index, runId: r.runId, skipped: r.skipped, metrics: r.metrics }));
+    if (ac.signal.aborted) process.exitCode = 130;
+  });
+
+program
+  .command('train')
+  .description('train one configuration (a YAML trial config, no axes), logged like a one-trial sweep')
+  .argument('<config>', 'trial config YAML')
+  .addOption(rootOption())
+  .option('--force', 'rerun even if an identical config FINISHED')
+  .action(async (file: string, o) => {
+    const YAML = (await import('yaml')).default;
+    const { readFileSync } = await import('node:fs');
+    const { normalizeRefs } = await import('./config.js');
+    const { loadPlugins } = await import('./plugins.js');
+    const raw = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+    const pluginNames = Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [];
+    delete raw.plugins;
+    const plugins = await loadPlugins(pluginNames, dirname(resolve(file)));
+    const config = trialConfig.parse(normalizeRefs(raw));
+    const name = `train-${basename(file).replace(/\.ya?ml$/, '')}`;
+    const ws = workspace(o.root);
+    const exp = await ws.tracker.getOrCreateExperiment(name);
+    const ac = interruptible();
+    const r = await runTrial({ index: 0, overrides: {}, config, hash: configHash(config) }, { tracker: ws.tracker, experimentId: exp, sweepName: name, runsDir: ws.runsDir, plugins, force: o.force, signal: ac.signal });
+    console.log(JSON.stringify({ runId: r.runId, metrics: r.metrics }));
+  });
+
+async function trialOfRun(runId: string, root: string) {
+  const ws = workspace(root);
+  const run = await ws.tracker.getRun(runId);
+  const rec = JSON.parse(new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'config.json')));
+  const { loadPlugins } = await import('./plugins.js');
+  await loadPlugins(Object.keys(JSON.parse(run.tags['hybridspike.plugins'] ?? '{}')));
+  const config = trialConfig.parse(rec.config);
+  return { ws, trial: { index: rec.index, overrides: rec.overrides, config, hash: rec.hash } };
+}
+
+program
+  .command('eval')
+  .description('evaluate a finished run\'s model on its test set')
+  .argument('<run-id>')
+  .addOption(rootOption())
+  .action(async (runId: string, o) => {
+    const { ws, trial } = await trialOfRun(runId, o.root);
+    const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
+    console.log(JSON.stringify(evaluate(model, test)));
+  });
+
+program
+  .command('export')
+  .description('export a finished run\'s model (checkpoint + config) to ONNX, check it in onnxruntime, write the .onnx file')
+  .argument('<run-id>')
+  .addOption(rootOption())
+  .option('--out <file>', 'output .onnx (default: <run-id>.onnx)')
+  .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
+  .action(async (runId: string, o) => {
+    const { ws, trial } = await trialOfRun(runId, o.root);
+    const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
+    const report = await exportAndCheck(ws.tracker, runId, model, test, o.samples);
+    const out = o.out ?? `${runId}.onnx`;
+    writeFileSync(out, await ws.tracker.readArtifact(runId, 'model.onnx'));
+    console.log(JSON.stringify({ out, ...report }, null, 2));
+    if (!report.ok) process.exitCode = 1;
+  });
+
+program
+  .command('report')
+  .description('table (Markdown, CSV) and per-axis SVG charts of a sweep\'s finished trials')
+  .argument('<file>', 'sweep YAML')
+  .addOption(rootOption())
+  .action(async (file: string, o) => {
+    const { loaded } = await openSweep(file);
+    const ws = workspace(o.root);
+    const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
+    const rep = await writeReport(ws.tracker, exp, loaded, join(ws.reportsDir, loaded.sweep.name));
+    console.log(rep.markdown);
+  });
+
+program
+  .command('reproduce')
+  .description('rerun a logged trial from its record and compare every metric')
+  .argument('<run-id>')
+  .addOption(rootOption())
+  .option('--tolerance <x>', 'absolute tolerance across backends', Number.parseFloat, 1e-3)
+  .action(async (runId: string, o) => {
+    const ws = workspace(o.root);
+    const r = await reproduce(ws.tracker, runId, { runsDir: ws.runsDir, tolerance: o.tolerance });
+    console.log(formatReproduce(r));
+    if (!r.ok) process.exitCode = 1;
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  console.error(`hybridspike: ${(e as Error).message}`);
+  process.exit(1);
+});

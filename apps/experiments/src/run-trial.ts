@@ -1,0 +1,229 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initRuntime, serializeModule } from '@hybridspike/core';
+import { countOps, type HybridModel } from '@hybridspike/blocks';
+import type { Dataset } from '@hybridspike/data';
+import { SpikingNeuron } from '@hybridspike/neurons';
+import { exportOnnxDetailed } from '@hybridspike/onnx';
+import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
+import type { Metric, Tracker } from '@hybridspike/tracking';
+import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
+import { join } from 'node:path';
+import { buildData, buildModel, buildOptimizer } from './build.js';
+import { flatten } from './config.js';
+import { rasterChart, renderSvg } from './plots.js';
+import { gitSha, packageVersions } from './provenance.js';
+import type { Trial } from './sweep.js';
+
+export interface TrialContext {
+  tracker: Tracker;
+  experimentId: string;
+  sweepName: string;
+  /** Folder for checkpoints: `<runsDir>/<sweep>/<config hash>/`. */
+  runsDir: string;
+  plugins: Record<string, string>;
+  force?: boolean;
+  quiet?: boolean;
+  signal?: AbortSignal;
+  extraTags?: Record<string, string>;
+}
+
+export interface TrialOutcome {
+  skipped: boolean;
+  runId: string;
+  metrics: Record<string, number>;
+  checkpointDir: string;
+}
+
+const TAG = {
+  sweep: 'hybridspike.sweep',
+  index: 'hybridspike.trial_index',
+  hash: 'hybridspike.config_hash',
+  seed: 'hybridspike.seed',
+  backend: 'hybridspike.backend',
+  node: 'hybridspike.node',
+  versions: 'hybridspike.versions',
+  plugins: 'hybridspike.plugins',
+  git: 'hybridspike.git_sha',
+  overrides: 'hybridspike.overrides',
+  kind: 'hybridspike.kind',
+} as const;
+export { TAG };
+
+/** Finished runs of a config hash in an experiment (newest first). */
+export async function finishedRuns(tracker: Tracker, experimentId: string, hash: string) {
+  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED');
+}
+
+/** Spikes of the first sample through every neuron layer (first 48 neurons of each). */
+function rasterPoints(model: HybridModel, x: tf.Tensor): { layer: string; t: number; neuron: number }[] {
+  const neurons = [...model.namedModules()].filter((e): e is [string, SpikingNeuron] => e[1] instanceof SpikingNeuron);
+  const shapes = new Map<SpikingNeuron, number[]>();
+  for (const [, n] of neurons) {
+    (n.options as { recordMembrane: boolean }).recordMembrane = true;
+    const f = n.forward.bind(n);
+    n.forward = (v: tf.Tensor) => {
+      shapes.set(n, v.shape);
+      return f(v);
+    };
+  }
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync());
+  } finally {
+    model.train(wasTraining);
+  }
+  const points: { layer: string; t: number; neuron: number }[] = [];
+  for (const [path, n] of neurons) {
+    (n.options as { recordMembrane: boolean }).recordMembrane = false;
+    delete (n as { forward?: unknown }).forward;
+    const h = n.lastMembrane;
+    const shape = shapes.get(n);
+    if (!h || !shape) continue;
+    const T = shape[0]!;
+    const per = h.length / T;
+    const th = Math.fround(n.options.vThreshold);
+    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= th) points.push({ layer: path, t, neuron: i });
+  }
+  return points;
+}
+
+/** Exports `model` to ONNX, checks it in onnxruntime on `samples` test images, logs both. */
+export async function exportAndCheck(tracker: Tracker, runId: string, model: HybridModel, test: Dataset, samples: number): Promise<OnnxCheckReport> {
+  const n = Math.min(samples, test.count);
+  const per = test.height * test.width * test.channels;
+  const x = tf.tensor(Float32Array.from(test.images.subarray(0, n * per), (v) => v / 255), [n, test.height, test.width, test.channels]);
+  const { bytes, spikeOutputs } = exportOnnxDetailed(model, { inputShape: [test.channels, test.height, test.width], debugSpikes: true });
+  const plain = exportOnnxDetailed(model, { inputShape: [test.channels, test.height, test.width] }).bytes;
+  const report = await checkOnnx(bytes, model, x, { spikeOutputs });
+  x.dispose();
+  await tracker.logArtifactBytes(runId, 'model.onnx', plain);
+  await tracker.logArtifactBytes(runId, 'onnx-parity.json', JSON.stringify(report, null, 2));
+  await tracker.logMetrics(runId, [
+    { key: 'onnx_max_abs_diff', value: report.maxAbsDiff, step: 0 },
+    { key: 'onnx_argmax_agreement', value: report.argmaxAgreement, step: 0 },
+    { key: 'onnx_spike_mismatches', value: report.spikeMismatches, step: 0 },
+  ]);
+  await tracker.setTags(runId, { 'hybridspike.onnx_parity': report.ok ? 'ok' : 'FAILED' });
+  return report;
+}
+
+/**
+ * Runs one trial end to end and logs it: params (flattened config), per-epoch metrics, tags
+ * (git sha, package versions, backend, seed, config hash, sweep, index), artifacts (config,
+ * checkpoint, op counts, spike raster, ONNX + parity when asked). A trial whose config hash has a
+ * FINISHED run is skipped unless `force`; an interrupted one resumes from its checkpoint.
+ */
+export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOutcome> {
+  const checkpointDir = join(ctx.runsDir, ctx.sweepName, trial.hash);
+  if (!ctx.force) {
+    const done = await finishedRuns(ctx.tracker, ctx.experimentId, trial.hash);
+    if (done.length) {
+      if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) already FINISHED as run ${done[0]!.info.runId}; skipped (--force reruns it).`);
+      return { skipped: true, runId: done[0]!.info.runId, metrics: done[0]!.metrics, checkpointDir };
+    }
+  }
+  const { backend } = await initRuntime();
+  const c = trial.config;
+  const data = buildData(c);
+  const model = buildModel(c, data.train);
+  const { optimizer, schedule } = buildOptimizer(c);
+  const sha = gitSha();
+  const tags: Record<string, string> = {
+    [TAG.sweep]: ctx.sweepName,
+    [TAG.index]: String(trial.index),
+    [TAG.hash]: trial.hash,
+    [TAG.seed]: String(c.seed),
+    [TAG.backend]: backend,
+    [TAG.node]: process.version,
+    [TAG.versions]: JSON.stringify(packageVersions()),
+    [TAG.plugins]: JSON.stringify(ctx.plugins),
+    [TAG.overrides]: JSON.stringify(trial.overrides),
+    [TAG.kind]: 'trial',
+    ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
+    ...ctx.extraTags,
+  };
+  const run = await ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags });
+  const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
+  const pending: Promise<unknown>[] = [];
+  try {
+    await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, test_samples: data.test.count });
+    await ctx.tracker.logArtifactBytes(run.runId, 'config.json', JSON.stringify({ config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index }, null, 2));
+    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.test.count} test, backend ${backend}`);
+    const result = fit(model, {
+      train: data.train,
+      validation: data.test,
+      epochs: c.train.epochs,
+      batchSize: c.train.batchSize,
+      optimizer,
+      schedule,
+      seed: c.seed,
+      normalize: data.normalize,
+      checkpointDir,
+      resume: true,
+      signal: ctx.signal,
+      progress: ctx.quiet ? 'quiet' : 'auto',
+      callbacks: {
+        onEpochEnd: (e: EpochLog) => {
+          const m: Metric[] = [
+            { key: 'loss', value: e.loss, step: e.epoch },
+            { key: 'accuracy', value: e.accuracy, step: e.epoch },
+            { key: 'lr', value: e.lr, step: e.epoch },
+            { key: 'images_per_second', value: e.imagesPerSecond, step: e.epoch },
+          ];
+          if (e.valLoss !== undefined) m.push({ key: 'val_loss', value: e.valLoss, step: e.epoch }, { key: 'val_accuracy', value: e.valAccuracy!, step: e.epoch }, { key: 'val_top5', value: e.valTop5!, step: e.epoch });
+          pending.push(log(m));
+        },
+      },
+    });
+    await Promise.all(pending);
+    if (result.interrupted) {
+      await ctx.tracker.endRun(run.runId, 'KILLED');
+      return { skipped: false, runId: run.runId, metrics: {}, checkpointDir };
+    }
+    const ev = evaluate(model, data.test, { normalize: data.normalize });
+    const per = data.test.height * data.test.width * data.test.channels;
+    const k = Math.min(8, data.test.count);
+    const sample = tf.tensor(Float32Array.from(data.test.images.subarray(0, k * per), (v) => v / 255), [k, data.test.height, data.test.width, data.test.channels]);
+    const ops = countOps(model, sample);
+    const metrics: Record<string, number> = {
+      test_accuracy: ev.accuracy,
+      test_loss: ev.loss,
+      test_top5: ev.top5,
+      macs: ops.macs,
+      sops: ops.sops,
+      energy_pj: ops.energyPicojoules,
+      train_seconds: result.history.reduce((a, h) => a + h.seconds, 0),
+    };
+    await log(Object.entries(metrics).map(([key, value]) => ({ key, value, step: c.train.epochs })));
+    await ctx.tracker.logArtifactBytes(run.runId, 'ops.json', JSON.stringify(ops, null, 2));
+    const points = rasterPoints(model, sample);
+    sample.dispose();
+    if (points.length) await ctx.tracker.logArtifactBytes(run.runId, 'raster.svg', await renderSvg(rasterChart(points, `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`)));
+    await ctx.tracker.logArtifactBytes(run.runId, 'model.safetensors', serializeModule(model, { config_hash: trial.hash }));
+    if (c.export.onnx) await exportAndCheck(ctx.tracker, run.runId, model, data.test, c.export.checkSamples);
+    await ctx.tracker.endRun(run.runId, 'FINISHED');
+    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} done: test accuracy ${(100 * ev.accuracy).toFixed(2)}%, ${(ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`);
+    return { skipped: false, runId: run.runId, metrics, checkpointDir };
+  } catch (e) {
+    await Promise.allSettled(pending);
+    await ctx.tracker.setTags(run.runId, { 'hybridspike.error': String((e as Error).message).slice(0, 4000) }).catch(() => undefined);
+    await ctx.tracker.endRun(run.runId, 'FAILED').catch(() => undefined);
+    throw e;
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/** Rebuilds a finished trial's model from its logged weights (for export of the best model). */
+export async function loadTrialModel(tracker: Tracker, runId: string, trial: Trial): Promise<{ model: HybridModel; test: Dataset }> {
+  const { deserializeModule } = await import('@hybridspike/core');
+  await initRuntime();
+  const data = buildData(trial.config);
+  const model = buildModel(trial.config, data.train);
+  deserializeModule(model, await tracker.readArtifact(runId, 'model.safetensors'));
+  model.eval();
+  return { model, test: data.test };
+}
+

@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Workspace } from './context.js';
+import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, type TrialOutcome } from './run-trial.js';
+import type { LoadedSweep, Trial } from './sweep.js';
+
+export interface SweepRunOptions {
+  parallel?: number;
+  force?: boolean;
+  quiet?: boolean;
+  signal?: AbortSignal;
+}
+
+function runChild(file: string, index: number, ws: Workspace, force: boolean): Promise<number> {
+  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+  const args = [...process.execArgv, cli, 'trial', file, '--index', String(index), '--root', ws.root, '--quiet', ...(force ? ['--force'] : [])];
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+/**
+ * Runs every trial of a sweep (skipping finished ones), locally in order or with `parallel`
+ * child processes; a killed sweep run again continues where it stopped. Returns the outcomes.
+ */
+export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId: string, plugins: Record<string, string>, o: SweepRunOptions = {}): Promise<Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>> {
+  const out = new Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>();
+  const n = loaded.trials.length;
+  const started = Date.now();
+  const progress = (i: number) => {
+    if (o.quiet) return;
+    const done = out.size;
+    const el = (Date.now() - started) / 1000;
+    console.error(`[hybridspike] sweep ${loaded.sweep.name}: ${done}/${n} trials done after ${el.toFixed(0)} s (last: trial ${i})`);
+  };
+  if ((o.parallel ?? 1) > 1) {
+    const queue = [...loaded.trials];
+    const workers = Array.from({ length: Math.min(o.parallel!, n) }, async () => {
+      for (let t = queue.shift(); t; t = queue.shift()) {
+        if (o.signal?.aborted) {
+          out.set(t.index, 'skipped-by-signal');
+          continue;
+        }
+        const code = await runChild(loaded.file, t.index, ws, o.force ?? false);
+        const runs = await finishedRuns(ws.tracker, experimentId, t.hash);
+        out.set(t.index, code === 0 && runs[0] ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' } : 'failed');
+        progress(t.index);
+      }
+    });
+    await Promise.all(workers);
+    return out;
+  }
+  for (const t of loaded.trials) {
+    if (o.signal?.aborted) {
+      out.set(t.index, 'skipped-by-signal');
+      continue;
+    }
+    try {
+      out.set(t.index, await runTrial(t, { tracker: ws.tracker, experimentId, sweepName: loaded.sweep.name, runsDir: ws.runsDir, plugins, force: o.force, quiet: o.quiet, signal: o.signal }));
+    } catch (e) {
+      console.error(`[hybridspike] trial ${t.index} FAILED: ${(e as Error).message}`);
+      out.set(t.index, 'failed');
+    }
+    progress(t.index);
+  }
+  return out;
+}
+
+/** Exports the best finished trial (by the sweep's metric) to ONNX and checks it in onnxruntime. */
+export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentId: string): Promise<{ trial: Trial; runId: string; report: Awaited<ReturnType<typeof exportAndCheck>> } | null> {
+  const metric = loaded.sweep.best.metric;
+  let best: { trial: Trial; runId: string; value: number; parity?: string } | null = null;
+  for (const t of loaded.trials) {
+    const r = (await finishedRuns(ws.tracker, experimentId, t.hash))[0];
+    const v = r?.metrics[metric];
+    if (r && v !== undefined && (!best || v > best.value)) best = { trial: t, runId: r.info.runId, value: v, parity: r.tags['hybridspike.onnx_parity'] };
+  }
+  if (!best) return null;
+  const { model, test } = await loadTrialModel(ws.tracker, best.runId, best.trial);
+  try {
+    const report = await exportAndCheck(ws.tracker, best.runId, model, test, best.trial.config.export.checkSamples);
+    return { trial: best.trial, runId: best.runId, report };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,110 @@
+import { HybridSpikeError, registry } from '@hybridspike/core';
+import { readFileSync } from 'node:fs';
+import YAML, { isMap, isSeq, LineCounter, type Document } from 'yaml';
+import { z } from 'zod';
+import { configHash, normalizeRefs, setPath, sweepFile, trialConfig, type SweepFile, type TrialConfig } from './config.js';
+
+/** One expanded trial: its index, the values of the axes, and the resolved config. */
+export interface Trial {
+  index: number;
+  overrides: Record<string, unknown>;
+  config: TrialConfig;
+  hash: string;
+}
+
+export interface LoadedSweep {
+  file: string;
+  sweep: SweepFile;
+  trials: Trial[];
+}
+
+function lineOf(doc: Document, lc: LineCounter, path: (string | number)[]): string {
+  for (let n = path.length; n > 0; n--) {
+    const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+    const pair = n > 0 ? findKeyNode(doc, path.slice(0, n)) : undefined;
+    const at = pair ?? node?.range?.[0];
+    if (at !== undefined) return `line ${lc.linePos(at).line}`;
+  }
+  return 'line ?';
+}
+
+function findKeyNode(doc: Document, path: (string | number)[]): number | undefined {
+  const parent = path.length > 1 ? doc.getIn(path.slice(0, -1), true) : doc.contents;
+  const key = path[path.length - 1];
+  if (isMap(parent)) {
+    for (const item of parent.items) {
+      const k = item.key as { value?: unknown; range?: [number, number, number] };
+      if (k?.value === key) return k.range?.[0];
+    }
+  }
+  if (isSeq(parent) && typeof key === 'number') return (parent.items[key] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  return undefined;
+}
+
+function issuesToText(e: z.ZodError, file: string, doc: Document, lc: LineCounter, prefix: (string | number)[]): string {
+  return e.issues
+    .map((i) => {
+      const path = [...prefix, ...(i.path as (string | number)[])];
+      const keys = 'keys' in i && Array.isArray(i.keys) ? i.keys : [];
+      const where = keys.length ? lineOf(doc, lc, [...path, keys[0] as string]) : lineOf(doc, lc, path);
+      const name = keys.length ? `${[...path, ...keys].join('.')}` : path.join('.') || '(top)';
+      return `${file}:${where.replace('line ', '')}: '${name}': ${i.message}${keys.length ? ` ${JSON.stringify(keys)}` : ''}`;
+    })
+    .join('\n');
+}
+
+/** Checks each component of a trial against its registry schema (names and options). */
+function checkComponents(c: TrialConfig): void {
+  const withName = (r: unknown) => (typeof r === 'string' ? { name: r } : (r as { name: string }));
+  registry.parse('dataset', withName(c.dataset));
+  registry.parse('encoder', withName(c.encoder));
+  registry.parse('neuron', withName(c.neuron));
+  registry.parse('optimizer', withName(c.train.optimizer));
+  registry.parse('schedule', withName(c.train.schedule));
+  const model = c.model as { name: string };
+  if (!registry.has('model', model.name)) registry.get('model', model.name);
+}
+
+/** Reads, validates and expands a sweep file; every error names the key and its line. */
+export function loadSweep(file: string): LoadedSweep {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new HybridSpikeError('BAD_OPTIONS', `cannot read sweep file ${file}: ${(e as Error).message}`);
+  }
+  const lc = new LineCounter();
+  const doc = YAML.parseDocument(text, { lineCounter: lc });
+  if (doc.errors.length) throw new HybridSpikeError('BAD_OPTIONS', `${file}: YAML error: ${doc.errors[0]!.message}`);
+  const parsed = sweepFile.safeParse(doc.toJS());
+  if (!parsed.success) throw new HybridSpikeError('BAD_OPTIONS', issuesToText(parsed.error, file, doc, lc, []));
+  const sweep = parsed.data;
+  const base = normalizeRefs(sweep.base);
+  const baseCheck = trialConfig.safeParse(base);
+  if (!baseCheck.success) throw new HybridSpikeError('BAD_OPTIONS', issuesToText(baseCheck.error, file, doc, lc, ['base']));
+
+  const grid = Object.entries(sweep.axes.grid);
+  let combos: { overrides: Record<string, unknown>; where: (string | number)[][] }[] = [{ overrides: {}, where: [] }];
+  for (const [key, values] of grid) {
+    combos = combos.flatMap((c) => values.map((v, i) => ({ overrides: { ...c.overrides, [key]: v }, where: [...c.where, ['axes', 'grid', key, i]] })));
+  }
+  if (grid.length === 0 && sweep.axes.list.length > 0) combos = [];
+  combos.push(...sweep.axes.list.map((o, i) => ({ overrides: o, where: [['axes', 'list', i]] })));
+  const trials: Trial[] = combos.map((c, index) => {
+    const cfg = structuredClone(base);
+    for (const [k, v] of Object.entries(c.overrides)) setPath(cfg, k, v);
+    const r = trialConfig.safeParse(normalizeRefs(cfg));
+    if (!r.success) {
+      const text = r.error.issues.map((i) => `'${i.path.join('.')}': ${i.message}${'keys' in i && Array.isArray(i.keys) ? ` ${JSON.stringify(i.keys)}` : ''}`).join('; ');
+      throw new HybridSpikeError('BAD_OPTIONS', `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',')}: trial ${index} (${JSON.stringify(c.overrides)}): ${text}`);
+    }
+    try {
+      checkComponents(r.data);
+    } catch (e) {
+      throw new HybridSpikeError('BAD_OPTIONS', `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',') || lineOf(doc, lc, ['base']).replace('line ', '')}: trial ${index}: ${(e as Error).message}`);
+    }
+    return { index, overrides: c.overrides, config: r.data, hash: configHash(r.data) };
+  });
+  if (trials.length === 0) throw new HybridSpikeError('BAD_OPTIONS', `${file}: the sweep expands to no trial; add axes.grid or axes.list entries.`);
+  return { file, sweep, trials };
+}
