@@ -91,7 +91,8 @@ export function loadSweep(file: string): LoadedSweep {
   if (grid.length === 0 && sweep.axes.list.length > 0) combos = [];
   combos.push(...sweep.axes.list.map((o, i) => ({ overrides: o, where: [['axes', 'list', i]] })));
   const trials: Trial[] = combos.map((c, index) => {
-    const cfg = structuredClone(base);
+    // Overrides apply over the base with its defaults, so `encoder.alpha` works without an encoder block.
+    const cfg = structuredClone(baseCheck.data) as Record<string, unknown>;
     for (const [k, v] of Object.entries(c.overrides)) setPath(cfg, k, v);
     const r = trialConfig.safeParse(normalizeRefs(cfg));
     if (!r.success) {

