@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, parseOptions } from '@hybridspike/core';
+import { checkTensor, customGradOp, HybridSpikeError, parseOptions } from '@hybridspike/core';
 import { z } from 'zod';
 import { planeAtStep } from './bitplane.js';
 import type { SpikeDecoder } from './types.js';
@@ -22,8 +22,17 @@ export function bitPlaneWeights(bits: number, order: 'msb' | 'lsb'): number[] {
 function weightedTimeSum(spikes: tf.Tensor, weights: number[]): tf.Tensor {
   const T = spikes.shape[0]!;
   const rest = spikes.shape.slice(1);
-  const flat = tf.reshape(spikes, [T, spikes.size / T]) as tf.Tensor2D;
-  return tf.reshape(tf.matMul(tf.tensor2d(weights, [1, T]), flat), rest);
+  // One op with the gradient for the spikes only (autodiff of the matmul would also build the
+  // unused gradient of the constant weights: a transpose and a long reduction).
+  return customGradOp(([s]) => {
+    const shape = s!.shape;
+    const value = tf.reshape(tf.matMul(tf.tensor2d(weights, [1, T]), tf.reshape(s!, [T, s!.size / T]) as tf.Tensor2D), rest);
+    return {
+      value,
+      // The weights are rebuilt here: tensors made in the forward are freed when it returns.
+      gradFunc: (dy) => [tf.reshape(tf.mul(tf.tensor2d(weights, [T, 1]), tf.reshape(dy, [1, dy.size])), shape)],
+    };
+  })(spikes);
 }
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError } from '@hybridspike/core';
+import { checkTensor, customGradOp, HybridSpikeError } from '@hybridspike/core';
 
 /** How an encoder maps its input to [0, 1] (DESIGN.md 4.1 step 1). */
 export type RescaleMode = 'tensor' | 'sample' | 'none';
@@ -27,12 +27,11 @@ export function rescaleTo01(x: tf.Tensor, mode: RescaleMode, who: string): tf.Te
   if (mode === 'none') {
     throw new HybridSpikeError('BAD_ARGUMENT', `${who} with rescale 'none' needs inputs in [0, 1], got [${lo}, ${hi}]; use rescale 'tensor' or 'sample'.`);
   }
+  if (mode === 'tensor') {
+    if (hi === lo) return tf.onesLike(x);
+    return minMaxTensor(x, lo, hi);
+  }
   return tf.tidy(() => {
-    if (mode === 'tensor') {
-      if (hi === lo) return tf.onesLike(x);
-      const mn = tf.min(x);
-      return tf.div(tf.sub(x, mn), tf.sub(tf.max(x), mn));
-    }
     const axes = Array.from({ length: x.rank - 1 }, (_, i) => i + 1);
     if (axes.length === 0) return tf.onesLike(x);
     const mn = tf.min(x, axes, true);
@@ -42,4 +41,45 @@ export function rescaleTo01(x: tf.Tensor, mode: RescaleMode, who: string): tf.Te
     const scaled = tf.div(tf.sub(x, mn), tf.where(flat, tf.onesLike(range), range));
     return tf.where(tf.broadcastTo(flat, x.shape), tf.onesLike(x), scaled);
   });
+}
+
+/**
+ * `(x - min) / (max - min)` over the whole tensor as one op with its exact gradient:
+ * `dx_i = g_i / R`, plus `-sum(g)/R + sum(g (x - m))/R^2` shared by the minimum's position(s)
+ * and `-sum(g (x - m))/R^2` by the maximum's (split evenly among ties, as PyTorch does).
+ * Autodiff of min/max costs several full-size Equal/Select passes on wasm.
+ */
+function minMaxTensor(x: tf.Tensor, lo: number, hi: number): tf.Tensor {
+  return customGradOp(([xin], save) => {
+    save([xin!]);
+    const range = Math.fround(hi - lo);
+    const value = tf.div(tf.sub(xin!, lo), range);
+    return {
+      value,
+      gradFunc: (dy, [xs]) => {
+        const g = dy.dataSync();
+        const xd = xs!.dataSync();
+        const n = xd.length;
+        const dx = new Float32Array(n);
+        let sumG = 0;
+        let sumGX = 0;
+        let nMin = 0;
+        let nMax = 0;
+        for (let i = 0; i < n; i++) {
+          dx[i] = g[i]! / range;
+          sumG += g[i]!;
+          sumGX += g[i]! * (xd[i]! - lo);
+          if (xd[i] === lo) nMin++;
+          if (xd[i] === hi) nMax++;
+        }
+        const dMin = -sumG / range + sumGX / (range * range);
+        const dMax = -sumGX / (range * range);
+        for (let i = 0; i < n; i++) {
+          if (xd[i] === lo) dx[i]! += dMin / nMin;
+          if (xd[i] === hi) dx[i]! += dMax / nMax;
+        }
+        return [tf.tensor(dx, xs!.shape, 'float32')];
+      },
+    };
+  })(x);
 }

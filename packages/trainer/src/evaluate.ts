@@ -18,7 +18,7 @@ export function evaluate(model: Module, dataset: Dataset, options: { batchSize?:
   let top1 = 0;
   let top5 = 0;
   try {
-    for (const b of batches(dataset, { batchSize: options.batchSize ?? 64, normalize: options.normalize })) {
+    for (const b of batches(dataset, { batchSize: options.batchSize ?? 32, normalize: options.normalize })) {
       tf.tidy(() => {
         const m = batchMetrics(model.forward(tf.tensor(b.x, b.shape)), b.labels);
         lossSum += m.lossSum;

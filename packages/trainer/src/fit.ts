@@ -164,7 +164,8 @@ export function fit(model: Module, options: FitOptions): FitResult {
     const seconds = (performance.now() - t0) / 1000;
     const log: EpochLog = { epoch: epoch + 1, lr: optimizer.lr, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: seen / seconds, seconds };
     if (options.validation) {
-      const v = evaluate(model, options.validation, { batchSize: Math.max(batchSize, 64), normalize: options.normalize });
+      // Same batch size as training: per-tensor min-max rescaling in the encoders sees batches alike.
+      const v = evaluate(model, options.validation, { batchSize, normalize: options.normalize });
       Object.assign(log, { valLoss: v.loss, valAccuracy: v.accuracy, valTop5: v.top5 });
     }
     history.push(log);
