@@ -3,6 +3,7 @@
 // Usage: pnpm --filter @hybridspike/blocks bench [--steps N] [--channels 1,3]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
+import { medianMs } from '@hybridspike/core/testing';
 import { has8Vgg } from '../src/index.js';
 
 const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
@@ -10,7 +11,6 @@ const steps = Number(arg('--steps', '3'));
 const channels = arg('--channels', '1,3').split(',').map(Number);
 const { backend } = await initRuntime();
 const B = 32;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(`backend ${backend}; has8Vgg b16, batch ${B}, 32x32; median of ${steps} steps after one warm-up`);
 for (const C of channels) {
   const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 });
@@ -24,19 +24,10 @@ for (const C of channels) {
     cost!.dispose();
   };
   const infer = () => tf.tidy(() => void model.forward(x).dataSync());
-  const timeIt = (f: () => void) => {
-    f();
-    const ms: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      f();
-      ms.push(performance.now() - t0);
-    }
-    return median(ms);
-  };
-  const trainMs = timeIt(train);
+  const timeIt = (f: () => void) => medianMs(f, steps);
+  const trainMs = await timeIt(train);
   model.eval();
-  const inferMs = timeIt(infer);
+  const inferMs = await timeIt(infer);
   model.train();
   console.log(`${C} channel(s): train ${(B / (trainMs / 1000)).toFixed(1)} img/s (${trainMs.toFixed(0)} ms/step), inference ${(B / (inferMs / 1000)).toFixed(1)} img/s (${inferMs.toFixed(0)} ms/batch); params ${model.parameterCount()}`);
   model.dispose();

@@ -24,3 +24,15 @@ export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function values(t: tf.Tensor): Float32Array {
   return t.dataSync() as Float32Array;
 }
+
+/** Median wall time in ms of `reps` calls of `fn` after one warm-up call (for bench scripts). */
+export async function medianMs(fn: () => unknown, reps: number): Promise<number> {
+  await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
+}

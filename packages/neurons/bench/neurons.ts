@@ -3,6 +3,7 @@
 // Usage: pnpm --filter @hybridspike/neurons bench [--backend wasm|cpu] [--reps N]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, type BackendName } from '@hybridspike/core';
+import { medianMs } from '@hybridspike/core/testing';
 import { LIF, unfusedNeuron } from '../src/index.js';
 import '../src/plugin.js';
 
@@ -16,17 +17,10 @@ const lif = new LIF();
 
 async function measure(name: string, f: (v: tf.Tensor) => tf.Tensor) {
   const run = () => tf.tidy(() => void tf.grad(f)(x, dy).dataSync());
-  run();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    run();
-    ms.push(performance.now() - t0);
-  }
+  const med = await medianMs(run, reps);
   const heap0 = process.memoryUsage().arrayBuffers;
   const prof = await tf.profile(run);
   const jsBytes = process.memoryUsage().arrayBuffers - heap0;
-  const med = [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
   console.log(`${name.padEnd(8)} ${med.toFixed(0)} ms  peak tensor memory ${(prof.peakBytes / 2 ** 20).toFixed(0)} MiB  kernels ${prof.kernels.length}  (arrayBuffers after: ${(jsBytes / 2 ** 20).toFixed(0)} MiB)`);
   return { med, peak: prof.peakBytes, kernels: prof.kernels.length };
 }

@@ -9,8 +9,8 @@ function check4d(x: tf.Tensor, who: string, kernel: number, padding: number): vo
   }
 }
 
-/** Average pooling on NHWC; padding counts as zeros (PyTorch `count_include_pad=True`). */
-export class AvgPool2d extends Module {
+/** Square-window pooling on NHWC with explicit padding, then a 'valid' pool. */
+abstract class Pool2d extends Module {
   constructor(
     readonly kernel: number,
     readonly stride = kernel,
@@ -18,28 +18,29 @@ export class AvgPool2d extends Module {
   ) {
     super();
   }
+  /** Value the padding holds. */
+  protected abstract readonly padValue: number;
+  protected abstract pool(x: tf.Tensor4D): tf.Tensor;
   forward(x: tf.Tensor): tf.Tensor {
-    check4d(x, 'AvgPool2d', this.kernel, this.padding);
+    check4d(x, this.typeName, this.kernel, this.padding);
     const p = this.padding;
-    const xp = p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
-    return tf.avgPool(xp as tf.Tensor4D, this.kernel, this.stride, 'valid');
+    return this.pool((p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], this.padValue) : x) as tf.Tensor4D);
+  }
+}
+
+/** Average pooling on NHWC; padding counts as zeros (PyTorch `count_include_pad=True`). */
+export class AvgPool2d extends Pool2d {
+  protected readonly padValue = 0;
+  protected pool(x: tf.Tensor4D): tf.Tensor {
+    return tf.avgPool(x, this.kernel, this.stride, 'valid');
   }
 }
 
 /** Max pooling on NHWC; padding never wins (PyTorch semantics). */
-export class MaxPool2d extends Module {
-  constructor(
-    readonly kernel: number,
-    readonly stride = kernel,
-    readonly padding = 0,
-  ) {
-    super();
-  }
-  forward(x: tf.Tensor): tf.Tensor {
-    check4d(x, 'MaxPool2d', this.kernel, this.padding);
-    const p = this.padding;
-    const xp = p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], -3.4e38) : x;
-    return tf.maxPool(xp as tf.Tensor4D, this.kernel, this.stride, 'valid');
+export class MaxPool2d extends Pool2d {
+  protected readonly padValue = -3.4e38;
+  protected pool(x: tf.Tensor4D): tf.Tensor {
+    return tf.maxPool(x, this.kernel, this.stride, 'valid');
   }
 }
 
