@@ -11,12 +11,14 @@ const arg = (name: string, d: string) => (process.argv.includes(name) ? process.
 const base = Number(arg('--base', '4'));
 const epochs = Number(arg('--epochs', '5'));
 const branches = arg('--branches', 'hybrid,ann,snn').split(',') as ('hybrid' | 'ann' | 'snn')[];
+// Encoder options as JSON, e.g. --encoder '{"name":"bitplane","surrogate":"sigsine"}'
+const encoder = JSON.parse(arg('--encoder', '{"name":"bitplane"}')) as { name: string };
 const { backend } = await initRuntime();
 const all = resizeDataset(loadMnistNpm(), { height: 32, width: 32 });
 const { train, validation: test } = trainValidationSplit(all, { validation: 2000, seed: 0 });
-console.log(`backend ${backend}; has8Vgg base ${base}; train ${train.count}, test ${test.count}; ${epochs} epochs, batch 32, Adam lr 1e-3 wd 1e-3`);
+console.log(`backend ${backend}; has8Vgg base ${base}; encoder ${JSON.stringify(encoder)}; train ${train.count}, test ${test.count}; ${epochs} epochs, batch 32, Adam lr 1e-3 wd 1e-3`);
 for (const branch of branches) {
-  const model = has8Vgg({ inChannels: 1, numClasses: 10, base, branch, seed: 0 });
+  const model = has8Vgg({ inChannels: 1, numClasses: 10, base, branch, seed: 0, encoder });
   const t0 = performance.now();
   const r = fit(model, {
     train,
