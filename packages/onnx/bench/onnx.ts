@@ -3,6 +3,7 @@
 // Usage: pnpm --filter @hybridspike/onnx bench [--reps N] [--threads N]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
+import { medianMs } from '@hybridspike/core/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../src/index.js';
@@ -12,17 +13,7 @@ const reps = Number(arg('--reps', '5'));
 const threads = Number(arg('--threads', '0'));
 const { backend } = await initRuntime();
 const B = 32;
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-async function timeIt(f: () => Promise<void> | void): Promise<number> {
-  await f();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await f();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
+const timeIt = (f: () => unknown) => medianMs(f, reps);
 console.log(`tfjs backend ${backend}; onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, intraOpNumThreads ${threads || 'default'}; has8Vgg b16, batch ${B}, 32x32; median of ${reps}`);
 for (const C of [1, 3]) {
   const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 }).eval();
