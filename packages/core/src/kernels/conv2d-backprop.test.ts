@@ -22,6 +22,9 @@ const CASES: Case[] = [
   { x: [1, 13, 13, 3], k: [7, 7], co: 4, stride: 2, pad: 3 },
   { x: [2, 6, 5, 2], k: [3, 3], co: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
   { x: [2, 5, 5, 4], k: [1, 1], co: 6, stride: 2, pad: 'valid' },
+  { x: [2, 11, 9, 3], k: [5, 5], co: 4, stride: 3, pad: 2 },
+  { x: [1, 10, 7, 2], k: [3, 3], co: 3, stride: 3, pad: 'same' },
+  { x: [2, 9, 9, 2], k: [2, 2], co: 3, stride: 2, pad: 'valid' },
 ];
 
 function randomTensor(rng: Rng, shape: number[]): tf.Tensor {
