@@ -152,17 +152,52 @@ program
 
 program
   .command('export')
-  .description('export a finished run\'s model (checkpoint + config) to ONNX, check it in onnxruntime, write the .onnx file')
-  .argument('<run-id>')
+  .description('export a model to ONNX (from a finished run, or from --checkpoint + --config), check it in onnxruntime on test images, write the .onnx file')
+  .argument('[run-id]', 'a finished run whose weights and config were logged')
   .addOption(rootOption())
-  .option('--out <file>', 'output .onnx (default: <run-id>.onnx)')
+  .option('--checkpoint <file>', 'safetensors weights (instead of a run id)')
+  .option('--config <file>', 'trial config YAML the checkpoint was trained with (with --checkpoint)')
+  .option('--out <file>', 'output .onnx (default: <run-id or checkpoint name>.onnx)')
   .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
-  .action(async (runId: string, o) => {
-    const { ws, trial } = await trialOfRun(runId, o.root);
-    const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
-    const report = await exportAndCheck(ws.tracker, runId, model, test, o.samples);
-    const out = o.out ?? `${runId}.onnx`;
-    writeFileSync(out, await ws.tracker.readArtifact(runId, 'model.onnx'));
+  .action(async (runId: string | undefined, o) => {
+    if (runId) {
+      const { ws, trial } = await trialOfRun(runId, o.root);
+      const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
+      const report = await exportAndCheck(ws.tracker, runId, model, test, o.samples);
+      const out = o.out ?? `${runId}.onnx`;
+      writeFileSync(out, await ws.tracker.readArtifact(runId, 'model.onnx'));
+      console.log(JSON.stringify({ out, ...report }, null, 2));
+      if (!report.ok) process.exitCode = 1;
+      return;
+    }
+    if (!o.checkpoint || !o.config) throw new Error("export needs a run id, or both --checkpoint <file.safetensors> and --config <trial.yaml>.");
+    const YAML = (await import('yaml')).default;
+    const { readFileSync } = await import('node:fs');
+    const { normalizeRefs } = await import('./config.js');
+    const { loadPlugins } = await import('./plugins.js');
+    const { initRuntime } = await import('@hybridspike/core');
+    const { loadCheckpoint } = await import('@hybridspike/core/node');
+    const { exportOnnxDetailed } = await import('@hybridspike/onnx');
+    const { checkOnnx } = await import('@hybridspike/onnx/check');
+    const tf = await import('@tensorflow/tfjs-core');
+    const { buildData, buildModel } = await import('./build.js');
+    const raw = (YAML.parse(readFileSync(o.config, 'utf8')) ?? {}) as Record<string, unknown>;
+    await loadPlugins(Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [], dirname(resolve(o.config)));
+    delete raw.plugins;
+    const config = trialConfig.parse(normalizeRefs(raw));
+    await initRuntime();
+    const data = buildData(config);
+    const model = buildModel(config, data.train);
+    loadCheckpoint(model, o.checkpoint);
+    model.eval();
+    const t = data.test;
+    const n = Math.min(o.samples, t.count);
+    const per = t.height * t.width * t.channels;
+    const x = tf.tensor(Float32Array.from(t.images.subarray(0, n * per), (v) => v / 255), [n, t.height, t.width, t.channels]);
+    const debug = exportOnnxDetailed(model, { inputShape: [t.channels, t.height, t.width], debugSpikes: true });
+    const report = await checkOnnx(debug.bytes, model, x, { spikeOutputs: debug.spikeOutputs });
+    const out = o.out ?? `${basename(o.checkpoint).replace(/\.safetensors$/, '')}.onnx`;
+    writeFileSync(out, exportOnnxDetailed(model, { inputShape: [t.channels, t.height, t.width] }).bytes);
     console.log(JSON.stringify({ out, ...report }, null, 2));
     if (!report.ok) process.exitCode = 1;
   });
