@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { registry, Rng, type ComponentRef } from '@hybridspike/core';
 import type { HybridModel } from '@hybridspike/blocks';
 import { channelStats, resizeDataset, subset, type Dataset } from '@hybridspike/data';
@@ -46,4 +47,11 @@ export function buildOptimizer(c: TrialConfig): { optimizer: Optimizer; schedule
     optimizer: registry.create('optimizer', ref(c.train.optimizer)),
     schedule: registry.create('schedule', ref(c.train.schedule))(c.train.epochs),
   };
+}
+
+/** The first `n` images of a dataset as an NHWC float tensor in [0, 1]. */
+export function firstImages(ds: Dataset, n: number): tf.Tensor4D {
+  const k = Math.min(n, ds.count);
+  const per = ds.height * ds.width * ds.channels;
+  return tf.tensor4d(Float32Array.from(ds.images.subarray(0, k * per), (v) => v / 255), [k, ds.height, ds.width, ds.channels]);
 }

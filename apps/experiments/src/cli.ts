@@ -2,11 +2,14 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { openSweep, workspace } from './context.js';
+import { openSweep, readTrialConfigFile, workspace } from './context.js';
+import { buildData, buildModel } from './build.js';
+import { initRuntime } from '@hybridspike/core';
+import { loadCheckpoint } from '@hybridspike/core/node';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { formatReproduce, reproduce } from './reproduce.js';
-import { exportAndCheck, loadTrialModel, runTrial } from './run-trial.js';
+import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-trial.js';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash, trialConfig } from './config.js';
@@ -112,15 +115,7 @@ program
   .addOption(rootOption())
   .option('--force', 'rerun even if an identical config FINISHED')
   .action(async (file: string, o) => {
-    const YAML = (await import('yaml')).default;
-    const { readFileSync } = await import('node:fs');
-    const { normalizeRefs } = await import('./config.js');
-    const { loadPlugins } = await import('./plugins.js');
-    const raw = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
-    const pluginNames = Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [];
-    delete raw.plugins;
-    const plugins = await loadPlugins(pluginNames, dirname(resolve(file)));
-    const config = trialConfig.parse(normalizeRefs(raw));
+    const { config, plugins } = await readTrialConfigFile(file);
     const name = `train-${basename(file).replace(/\.ya?ml$/, '')}`;
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(name);
@@ -171,33 +166,15 @@ program
       return;
     }
     if (!o.checkpoint || !o.config) throw new Error("export needs a run id, or both --checkpoint <file.safetensors> and --config <trial.yaml>.");
-    const YAML = (await import('yaml')).default;
-    const { readFileSync } = await import('node:fs');
-    const { normalizeRefs } = await import('./config.js');
-    const { loadPlugins } = await import('./plugins.js');
-    const { initRuntime } = await import('@hybridspike/core');
-    const { loadCheckpoint } = await import('@hybridspike/core/node');
-    const { exportOnnxDetailed } = await import('@hybridspike/onnx');
-    const { checkOnnx } = await import('@hybridspike/onnx/check');
-    const tf = await import('@tensorflow/tfjs-core');
-    const { buildData, buildModel } = await import('./build.js');
-    const raw = (YAML.parse(readFileSync(o.config, 'utf8')) ?? {}) as Record<string, unknown>;
-    await loadPlugins(Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [], dirname(resolve(o.config)));
-    delete raw.plugins;
-    const config = trialConfig.parse(normalizeRefs(raw));
+    const { config } = await readTrialConfigFile(o.config);
     await initRuntime();
     const data = buildData(config);
     const model = buildModel(config, data.train);
     loadCheckpoint(model, o.checkpoint);
     model.eval();
-    const t = data.test;
-    const n = Math.min(o.samples, t.count);
-    const per = t.height * t.width * t.channels;
-    const x = tf.tensor(Float32Array.from(t.images.subarray(0, n * per), (v) => v / 255), [n, t.height, t.width, t.channels]);
-    const debug = exportOnnxDetailed(model, { inputShape: [t.channels, t.height, t.width], debugSpikes: true });
-    const report = await checkOnnx(debug.bytes, model, x, { spikeOutputs: debug.spikeOutputs });
+    const { bytes, report } = await exportChecked(model, data.test, o.samples);
     const out = o.out ?? `${basename(o.checkpoint).replace(/\.safetensors$/, '')}.onnx`;
-    writeFileSync(out, exportOnnxDetailed(model, { inputShape: [t.channels, t.height, t.width] }).bytes);
+    writeFileSync(out, bytes);
     console.log(JSON.stringify({ out, ...report }, null, 2));
     if (!report.ok) process.exitCode = 1;
   });

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { loadPlugins } from './plugins.js';
 import { loadSweep, type LoadedSweep } from './sweep.js';
+import { normalizeRefs, trialConfig, type TrialConfig } from './config.js';
 
 /** Where a command reads and writes: tracking store, checkpoints, reports. */
 export interface Workspace {
@@ -34,4 +35,12 @@ export async function openSweep(file: string): Promise<{ loaded: LoadedSweep; pl
   }
   const versions = await loadPlugins(plugins, dirname(resolve(file)));
   return { loaded: loadSweep(file), plugins: versions };
+}
+
+/** Reads a single trial config YAML (a sweep's `base` on its own, `plugins` allowed), plugins imported. */
+export async function readTrialConfigFile(file: string): Promise<{ config: TrialConfig; plugins: Record<string, string> }> {
+  const raw = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
+  const plugins = await loadPlugins(Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [], dirname(resolve(file)));
+  delete raw.plugins;
+  return { config: trialConfig.parse(normalizeRefs(raw)), plugins };
 }

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, serializeModule } from '@hybridspike/core';
 import { countOps, type HybridModel } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
-import { SpikingNeuron } from '@hybridspike/neurons';
+import { recordMembranes } from '@hybridspike/neurons';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
 import type { Metric, Tracker } from '@hybridspike/tracking';
 import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
 import { join } from 'node:path';
-import { buildData, buildModel, buildOptimizer } from './build.js';
+import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
 import { flatten } from './config.js';
 import { rasterChart, renderSvg } from './plots.js';
 import { gitSha, packageVersions } from './provenance.js';
@@ -56,48 +56,40 @@ export async function finishedRuns(tracker: Tracker, experimentId: string, hash:
 
 /** Spikes of the first sample through every neuron layer (first 48 neurons of each). */
 function rasterPoints(model: HybridModel, x: tf.Tensor): { layer: string; t: number; neuron: number }[] {
-  const neurons = [...model.namedModules()].filter((e): e is [string, SpikingNeuron] => e[1] instanceof SpikingNeuron);
-  const shapes = new Map<SpikingNeuron, number[]>();
-  for (const [, n] of neurons) {
-    (n.options as { recordMembrane: boolean }).recordMembrane = true;
-    const f = n.forward.bind(n);
-    n.forward = (v: tf.Tensor) => {
-      shapes.set(n, v.shape);
-      return f(v);
-    };
-  }
   const wasTraining = model.training;
   model.eval();
+  let records: ReturnType<typeof recordMembranes>['records'];
   try {
-    tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync());
+    records = recordMembranes(model, () => tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync())).records;
   } finally {
     model.train(wasTraining);
   }
   const points: { layer: string; t: number; neuron: number }[] = [];
-  for (const [path, n] of neurons) {
-    (n.options as { recordMembrane: boolean }).recordMembrane = false;
-    delete (n as { forward?: unknown }).forward;
-    const h = n.lastMembrane;
-    const shape = shapes.get(n);
-    if (!h || !shape) continue;
+  for (const [path, { h, shape, threshold }] of records) {
     const T = shape[0]!;
     const per = h.length / T;
-    const th = Math.fround(n.options.vThreshold);
-    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= th) points.push({ layer: path, t, neuron: i });
+    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= threshold) points.push({ layer: path, t, neuron: i });
   }
   return points;
 }
 
+/** Exports `model` to ONNX and checks it in onnxruntime on the first `samples` test images. */
+export async function exportChecked(model: HybridModel, test: Dataset, samples: number): Promise<{ bytes: Uint8Array; report: OnnxCheckReport }> {
+  const inputShape: [number, number, number] = [test.channels, test.height, test.width];
+  const x = firstImages(test, samples);
+  try {
+    const debug = exportOnnxDetailed(model, { inputShape, debugSpikes: true });
+    const report = await checkOnnx(debug.bytes, model, x, { spikeOutputs: debug.spikeOutputs });
+    return { bytes: exportOnnxDetailed(model, { inputShape }).bytes, report };
+  } finally {
+    x.dispose();
+  }
+}
+
 /** Exports `model` to ONNX, checks it in onnxruntime on `samples` test images, logs both. */
 export async function exportAndCheck(tracker: Tracker, runId: string, model: HybridModel, test: Dataset, samples: number): Promise<OnnxCheckReport> {
-  const n = Math.min(samples, test.count);
-  const per = test.height * test.width * test.channels;
-  const x = tf.tensor(Float32Array.from(test.images.subarray(0, n * per), (v) => v / 255), [n, test.height, test.width, test.channels]);
-  const { bytes, spikeOutputs } = exportOnnxDetailed(model, { inputShape: [test.channels, test.height, test.width], debugSpikes: true });
-  const plain = exportOnnxDetailed(model, { inputShape: [test.channels, test.height, test.width] }).bytes;
-  const report = await checkOnnx(bytes, model, x, { spikeOutputs });
-  x.dispose();
-  await tracker.logArtifactBytes(runId, 'model.onnx', plain);
+  const { bytes, report } = await exportChecked(model, test, samples);
+  await tracker.logArtifactBytes(runId, 'model.onnx', bytes);
   await tracker.logArtifactBytes(runId, 'onnx-parity.json', JSON.stringify(report, null, 2));
   await tracker.logMetrics(runId, [
     { key: 'onnx_max_abs_diff', value: report.maxAbsDiff, step: 0 },
@@ -182,9 +174,7 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
       return { skipped: false, runId: run.runId, metrics: {}, checkpointDir };
     }
     const ev = evaluate(model, data.test, { normalize: data.normalize });
-    const per = data.test.height * data.test.width * data.test.channels;
-    const k = Math.min(8, data.test.count);
-    const sample = tf.tensor(Float32Array.from(data.test.images.subarray(0, k * per), (v) => v / 255), [k, data.test.height, data.test.width, data.test.channels]);
+    const sample = firstImages(data.test, 8);
     const ops = countOps(model, sample);
     const metrics: Record<string, number> = {
       test_accuracy: ev.accuracy,

@@ -15,3 +15,5 @@ declare module '@hybridspike/core' {
     surrogate: Surrogate;
   }
 }
+export { recordMembranes } from './record-membranes.js';
+export type { MembraneRecord } from './record-membranes.js';

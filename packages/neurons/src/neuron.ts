@@ -26,14 +26,19 @@ export abstract class SpikingNeuron extends Module {
   /** Number of spikes in the last forward, and of neuron-steps it ran. */
   lastSpikeCount = 0;
   lastNeuronSteps = 0;
+  /** Keep each forward's membrane potentials in {@link lastMembrane} (starts as the option). */
+  recordMembrane: boolean;
   /** Pre-reset membrane potentials `h` of the last forward, time-major (when `recordMembrane`). */
   lastMembrane: Float32Array | undefined;
+  /** Shape `[T, ...]` that {@link lastMembrane} is laid out in. */
+  lastMembraneShape: number[] | undefined;
   private v: tf.Tensor | null = null;
 
   constructor(options: NeuronOptions = {}, who = 'neuron') {
     super();
     const { surrogate, ...rest } = parseOptions(neuronOptions, options, who);
     this.options = rest;
+    this.recordMembrane = rest.recordMembrane;
     this.surrogate = resolveSurrogate(surrogate as never);
   }
 
@@ -106,7 +111,8 @@ export abstract class SpikingNeuron extends Module {
       this.lastSpikeCount = r.spikeCount;
       this.lastNeuronSteps = T * N;
       this.lastFiringRate = r.spikeCount / (T * N);
-      this.lastMembrane = this.options.recordMembrane ? r.h : undefined;
+      this.lastMembrane = this.recordMembrane ? r.h : undefined;
+      this.lastMembraneShape = this.recordMembrane ? x.shape : undefined;
       let value: tf.Tensor;
       if (returnState) {
         const out = new Float32Array((T + 1) * N);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HybridSpikeError, type Module } from '@hybridspike/core';
-import { SpikingNeuron } from '@hybridspike/neurons';
+import { recordMembranes } from '@hybridspike/neurons';
 import * as ort from 'onnxruntime-node';
 
 /** Result of {@link checkOnnx}: the tfjs model (eval mode) against onnxruntime on the same inputs. */
@@ -46,29 +46,15 @@ export async function checkOnnx(bytes: Uint8Array, model: Module, inputs: tf.Ten
   const results = await session.run(feeds, ['logits', ...spikeOutputs.map((s) => s.name)]);
   const ortLogits = results.logits!.data as Float32Array;
 
-  const neurons = new Map<string, SpikingNeuron>();
-  for (const [p, m] of model.namedModules()) if (m instanceof SpikingNeuron) neurons.set(p, m);
   const wasTraining = model.training;
-  for (const n of neurons.values()) (n.options as { recordMembrane: boolean }).recordMembrane = true;
   model.eval();
-  let tfLogits: Float32Array;
-  const shapes = new Map<string, number[]>();
-  const origForward = new Map<SpikingNeuron, SpikingNeuron['forward']>();
-  for (const [p, n] of neurons) {
-    const f = n.forward.bind(n);
-    origForward.set(n, n.forward);
-    n.forward = (x: tf.Tensor) => {
-      shapes.set(p, x.shape);
-      return f(x);
-    };
-  }
+  let recorded: ReturnType<typeof recordMembranes<Float32Array>>;
   try {
-    tfLogits = tf.tidy(() => model.forward(inputs).dataSync() as Float32Array);
+    recorded = recordMembranes(model, () => tf.tidy(() => model.forward(inputs).dataSync() as Float32Array));
   } finally {
     model.train(wasTraining);
-    for (const [n, f] of origForward) n.forward = f;
-    for (const n of neurons.values()) (n.options as { recordMembrane: boolean }).recordMembrane = false;
   }
+  const tfLogits = recorded.result;
   if (tfLogits.length !== ortLogits.length) throw new HybridSpikeError('BAD_SHAPE', `logits differ in size: tfjs ${tfLogits.length}, onnxruntime ${ortLogits.length}.`);
   const diffs = Array.from(tfLogits, (v, i) => Math.abs(v - ortLogits[i]!)).sort((a, b) => a - b);
   const K = tfLogits.length / N;
@@ -87,11 +73,10 @@ export async function checkOnnx(bytes: Uint8Array, model: Module, inputs: tf.Ten
   let nonTieMismatches = 0;
   let tieSeen = false;
   for (const { path, name } of spikeOutputs) {
-    const n = neurons.get(path);
-    const h = n?.lastMembrane;
-    if (!n || !h) continue;
-    const th = Math.fround(n.options.vThreshold);
-    const hN = toNCHW(h, shapes.get(path)!);
+    const rec = recorded.records.get(path);
+    if (!rec) continue;
+    const th = rec.threshold;
+    const hN = toNCHW(rec.h, rec.shape);
     const o = results[name]!.data as Float32Array;
     let layerTies = 0;
     for (let i = 0; i < o.length; i++) {

@@ -1,0 +1,35 @@
+import type { Module } from '@hybridspike/core';
+import { SpikingNeuron } from './neuron.js';
+
+/** One neuron layer's membrane potentials from a recorded forward. */
+export interface MembraneRecord {
+  neuron: SpikingNeuron;
+  /** Pre-reset potentials, time-major, laid out in `shape` (`[T, B, ...]`). */
+  h: Float32Array;
+  shape: number[];
+  /** The threshold as float32: `h >= threshold` is the spike. */
+  threshold: number;
+}
+
+/**
+ * Runs `fn` with every neuron under `root` recording its membrane potentials, then restores the
+ * flags. Returns `fn`'s result and, by module path, what each neuron layer saw last.
+ */
+export function recordMembranes<T>(root: Module, fn: () => T): { result: T; records: Map<string, MembraneRecord> } {
+  const neurons = [...root.namedModules()].filter((e): e is [string, SpikingNeuron] => e[1] instanceof SpikingNeuron);
+  const saved = neurons.map(([, n]) => n.recordMembrane);
+  for (const [, n] of neurons) n.recordMembrane = true;
+  let result: T;
+  try {
+    result = fn();
+  } finally {
+    neurons.forEach(([, n], i) => (n.recordMembrane = saved[i]!));
+  }
+  const records = new Map<string, MembraneRecord>();
+  for (const [path, n] of neurons) {
+    if (n.lastMembrane && n.lastMembraneShape) {
+      records.set(path, { neuron: n, h: n.lastMembrane, shape: n.lastMembraneShape, threshold: Math.fround(n.options.vThreshold) });
+    }
+  }
+  return { result, records };
+}
