@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@hybridspike/core';
-import type { SpikingNeuron } from '@hybridspike/neurons';
+import { SpikingNeuron } from '@hybridspike/neurons';
 import { Conv2d } from './layers/conv2d.js';
 import { withOpRecorder } from './layers/op-recorder.js';
 
@@ -8,14 +8,30 @@ import { withOpRecorder } from './layers/op-recorder.js';
 export const PICOJOULES_PER_MAC = 4.6;
 export const PICOJOULES_PER_AC = 0.9;
 
-/** One synaptic layer's count, per inference. */
+/** Which side of the model a count belongs to: from the `ann` / `snn` segment of its path. */
+export type OpBranch = 'ann' | 'snn' | 'shared';
+
+/** One counted layer's work, per inference. */
 export interface LayerOps {
   path: string;
-  kind: 'conv' | 'linear';
-  /** 'snn' layers count synaptic operations (accumulates) from their input spikes. */
+  kind: 'conv' | 'linear' | 'batchnorm' | 'encoder' | 'decoder' | 'neuron';
+  /** 'snn' synaptic layers count synaptic operations (accumulates) from their input spikes. */
   domain: 'ann' | 'snn';
+  branch: OpBranch;
+  /** Multiply-accumulates (ANN synapses, BatchNorm scale and shift). */
+  macs: number;
+  /** Synaptic operations: input spikes x fan-out (one accumulate each). */
+  sops: number;
+  /** Other accumulates: bit-plane encode/decode (shift-and-add per step), neuron updates. */
+  acs: number;
+  energyPicojoules: number;
+}
+
+/** Totals of one branch. */
+export interface BranchOps {
   macs: number;
   sops: number;
+  acs: number;
   energyPicojoules: number;
 }
 
@@ -23,30 +39,67 @@ export interface OpCount {
   /** Per inference (divided by the batch size). */
   macs: number;
   sops: number;
+  acs: number;
   energyPicojoules: number;
   layers: LayerOps[];
+  /** Totals per branch (`shared`: layers outside both, such as the ResNet's Linear head). */
+  branches: Record<OpBranch, BranchOps>;
   /** Firing rate of every neuron layer, by module path. */
   spikeRates: Record<string, number>;
   batchSize: number;
+  /** The energy model, in words (for reports). */
+  energyModel: string;
 }
 
-function isBinary(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (d[i] !== 0 && d[i] !== 1) return false;
-  return true;
+/** The energy model {@link countOps} applies, stated once for reports. */
+export const ENERGY_MODEL =
+  '45 nm (Horowitz 2014): 4.6 pJ per multiply-accumulate (ANN synapses, BatchNorm scale+shift), ' +
+  '0.9 pJ per accumulate (synaptic operations = input spikes x fan-out; bit-plane encode and decode, ' +
+  'one shift-and-add per element and step; one membrane update per neuron and step)';
+
+function branchOf(path: string): OpBranch {
+  const parts = path.split('.');
+  if (parts.includes('snn')) return 'snn';
+  if (parts.includes('ann')) return 'ann';
+  return 'shared';
 }
 
 /**
- * Counts MACs of ANN layers and synaptic operations (SOPs = input spikes x fan-out, exact for
- * padding and stride) of SNN layers on a real input, in eval mode, and the energy at
- * {@link PICOJOULES_PER_MAC} / {@link PICOJOULES_PER_AC}. A spiking layer whose input is not
- * binary (e.g. pooled spikes) is counted as MACs. BatchNorm, pooling and neuron updates are not
- * counted (BatchNorm folds into the conv at inference).
+ * The n for which every value is a spike count divided by n (k/n, 0 <= k <= n): 1 for binary
+ * spikes, 4 for spikes through a 2x2 average pool; 0 when the input is not spikes (n > 64).
+ * An input of k/n costs k accumulates (the 1/n folds into the weights).
+ */
+export function spikeCountScale(d: ArrayLike<number>): number {
+  for (let n = 1; n <= 64; n++) {
+    let ok = true;
+    for (let i = 0; i < d.length && ok; i++) {
+      const k = d[i]! * n;
+      ok = k >= 0 && k <= n + 1e-4 && Math.abs(k - Math.round(k)) < 1e-4;
+    }
+    if (ok) return n;
+  }
+  return 0;
+}
+
+/**
+ * Counts the work of one inference on a real input, in eval mode, per layer and per branch:
+ * MACs of ANN layers; synaptic operations (SOPs = input spikes x fan-out, exact for padding and
+ * stride) of SNN layers; BatchNorm (one MAC per element, not folded); the bit-plane encoder and
+ * decoder (T accumulates per element); neuron updates (one accumulate per neuron and step). A
+ * spiking layer whose input is average-pooled spikes (values k/n) counts k accumulates per input;
+ * any other input is counted as MACs. Energy: {@link ENERGY_MODEL}.
  */
 export function countOps(model: Module, x: tf.Tensor): OpCount {
   const paths = new Map<Module, string>();
   for (const [p, m] of model.namedModules()) paths.set(m, p);
   const batch = x.shape[0]!;
   const perLayer = new Map<string, LayerOps>();
+  const entry = (path: string, kind: LayerOps['kind'], domain: 'ann' | 'snn'): LayerOps => {
+    const key = `${path}#${kind}`;
+    const e = perLayer.get(key) ?? { path, kind, domain, branch: branchOf(path), macs: 0, sops: 0, acs: 0, energyPicojoules: 0 };
+    perLayer.set(key, e);
+    return e;
+  };
   const wasTraining = model.training;
   model.eval();
   try {
@@ -55,26 +108,34 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
         {
           record(layer, kind, input, output) {
             const path = paths.get(layer) ?? '(unregistered)';
+            if (kind === 'batchnorm') {
+              entry(path, kind, branchOf(path) === 'snn' ? 'snn' : 'ann').macs += output.size;
+              return;
+            }
+            if (kind === 'encoder' || kind === 'decoder') {
+              // Every element of the wider side costs one shift-and-add per time step.
+              entry(path, kind, 'snn').acs += kind === 'encoder' ? output.size : input.size;
+              return;
+            }
             const spiking = (layer as Module & { spiking?: boolean }).spiking === true;
-            const entry = perLayer.get(path) ?? { path, kind, domain: spiking ? 'snn' : 'ann', macs: 0, sops: 0, energyPicojoules: 0 };
-            perLayer.set(path, entry);
-            const binary = spiking && isBinary(input.dataSync());
+            const e = entry(path, kind, spiking ? 'snn' : 'ann');
+            const scale = spiking ? spikeCountScale(input.dataSync()) : 0;
             if (kind === 'conv') {
               const c = layer as Conv2d;
-              if (binary) {
+              if (scale) {
                 // Each output position sums the spikes in its window once per output channel.
                 const ones = tf.ones([c.kernel, c.kernel, c.inChannels, 1]);
                 const p = c.padding;
                 const hits = tf.conv2d(input as tf.Tensor4D, ones as tf.Tensor4D, c.stride, p ? [[0, 0], [p, p], [p, p], [0, 0]] : 'valid');
-                entry.sops += tf.sum(hits).dataSync()[0]! * c.outChannels;
+                e.sops += tf.sum(hits).dataSync()[0]! * scale * c.outChannels;
               } else {
-                entry.macs += (output.size / c.outChannels) * c.outChannels * c.kernel * c.kernel * c.inChannels;
+                e.macs += (output.size / c.outChannels) * c.outChannels * c.kernel * c.kernel * c.inChannels;
               }
             } else {
               const inF = input.shape[input.rank - 1]!;
               const outF = output.shape[output.rank - 1]!;
-              if (binary) entry.sops += tf.sum(input).dataSync()[0]! * outF;
-              else entry.macs += (input.size / inF) * inF * outF;
+              if (scale) e.sops += tf.sum(input).dataSync()[0]! * scale * outF;
+              else e.macs += (input.size / inF) * inF * outF;
             }
           },
         },
@@ -84,16 +145,28 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
   } finally {
     model.train(wasTraining);
   }
-  const layers = [...perLayer.values()].map((l) => {
-    const macs = l.macs / batch;
-    const sops = l.sops / batch;
-    return { ...l, macs, sops, energyPicojoules: macs * PICOJOULES_PER_MAC + sops * PICOJOULES_PER_AC };
-  });
   const spikeRates: Record<string, number> = {};
   for (const [p, m] of model.namedModules()) {
-    if ('lastFiringRate' in m) spikeRates[p] = (m as SpikingNeuron).lastFiringRate;
+    if (m instanceof SpikingNeuron) {
+      spikeRates[p] = m.lastFiringRate;
+      entry(p, 'neuron', 'snn').acs += m.lastNeuronSteps;
+    }
   }
-  const macs = layers.reduce((a, l) => a + l.macs, 0);
-  const sops = layers.reduce((a, l) => a + l.sops, 0);
-  return { macs, sops, energyPicojoules: macs * PICOJOULES_PER_MAC + sops * PICOJOULES_PER_AC, layers, spikeRates, batchSize: batch };
+  const energy = (o: { macs: number; sops: number; acs: number }) => o.macs * PICOJOULES_PER_MAC + (o.sops + o.acs) * PICOJOULES_PER_AC;
+  const layers = [...perLayer.values()].map((l) => {
+    const o = { macs: l.macs / batch, sops: l.sops / batch, acs: l.acs / batch };
+    return { ...l, ...o, energyPicojoules: energy(o) };
+  });
+  const branches = {} as Record<OpBranch, BranchOps>;
+  for (const b of ['ann', 'snn', 'shared'] as const) {
+    const of = layers.filter((l) => l.branch === b);
+    const o = { macs: sum(of.map((l) => l.macs)), sops: sum(of.map((l) => l.sops)), acs: sum(of.map((l) => l.acs)) };
+    branches[b] = { ...o, energyPicojoules: energy(o) };
+  }
+  const total = { macs: sum(layers.map((l) => l.macs)), sops: sum(layers.map((l) => l.sops)), acs: sum(layers.map((l) => l.acs)) };
+  return { ...total, energyPicojoules: energy(total), layers, branches, spikeRates, batchSize: batch, energyModel: ENERGY_MODEL };
+}
+
+function sum(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0);
 }

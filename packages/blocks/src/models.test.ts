@@ -26,7 +26,7 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
     const opts = { inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8] as [number, number] };
     const hybrid = has8Vgg(opts);
     const ann = has8Vgg({ ...opts, branch: 'ann' });
-    const snn = has8Vgg({ ...opts, branch: 'snn' });
+    const snn = has8Vgg({ ...opts, branch: 'snn', snnTwin: 'layerwise' });
     const names = (m: typeof hybrid) => [...m.parameters().keys()];
     expect(names(ann).every((n) => n.includes('.ann.'))).toBe(true);
     expect(names(snn).every((n) => n.includes('.snn.'))).toBe(true);
@@ -36,6 +36,19 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
     expect(Array.from(ann.parameters().get('blocks.0.ann.conv.weight')!.dataSync())).toEqual(
       Array.from(hybrid.parameters().get('blocks.0.ann.conv.weight')!.dataSync()),
     );
+  });
+
+  it('the end-to-end SNN twin (default) adds only the head BatchNorms to the layerwise twin', () => {
+    const opts = { inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8] as [number, number], branch: 'snn' as const };
+    const layerwise = has8Vgg({ ...opts, snnTwin: 'layerwise' });
+    const twin = has8Vgg(opts);
+    expect(twin.endToEnd).toBe(true);
+    expect(twin.config.snnTwin).toBe('end-to-end');
+    const extra = [...twin.parameters().keys()].filter((k) => !layerwise.parameters().has(k)).sort();
+    expect(extra).toEqual(['head.snn.bn1.bias', 'head.snn.bn1.weight', 'head.snn.bn2.bias', 'head.snn.bn2.weight']);
+    expect(twin.parameterCount() - layerwise.parameterCount()).toBe(2 * (16 + 8));
+    expect(() => has8Vgg({ ...opts, branch: 'hybrid', snnTwin: 'end-to-end' })).toThrow(/applies to branch 'snn' only/);
+    expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(/'end-to-end' or 'layerwise'/);
   });
 });
 

@@ -13,6 +13,7 @@ const common = {
   encoder: ref.optional(),
   decoder: ref.optional(),
   neuron: ref.optional(),
+  snnTwin: z.enum(['end-to-end', 'layerwise']).optional(),
 };
 
 registerOnce({

@@ -6,6 +6,7 @@ import { BatchNorm } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
 import type { InitContext } from './layers/init.js';
 import { Linear } from './layers/linear.js';
+import { activeRecorder } from './layers/op-recorder.js';
 import { AvgPool2d } from './layers/pool.js';
 import { foldTime, unfoldTime } from './layers/time-fold.js';
 import type { SpikingSpec } from './spiking-spec.js';
@@ -30,7 +31,7 @@ export abstract class EncodeDecodeBlock extends Module {
   }
   abstract spiking(s: tf.Tensor): tf.Tensor;
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.spec.decoder.decode(this.spiking(this.spec.encoder.encode(x))));
+    return tf.tidy(() => decodeSpikes(this, this.spiking(encodeSpikes(this, x))));
   }
   /** The neuron layers of this block, by name. */
   neurons(): Map<string, SpikingNeuron> {
@@ -40,8 +41,22 @@ export abstract class EncodeDecodeBlock extends Module {
   }
 }
 
+/** `block.spec.encoder.encode(x)`, seen by an active op recorder (counting encoder work). */
+export function encodeSpikes(block: EncodeDecodeBlock, x: tf.Tensor): tf.Tensor {
+  const s = block.spec.encoder.encode(x);
+  activeRecorder()?.record(block, 'encoder', x, s);
+  return s;
+}
+
+/** `block.spec.decoder.decode(s)`, seen by an active op recorder (counting decoder work). */
+export function decodeSpikes(block: EncodeDecodeBlock, s: tf.Tensor): tf.Tensor {
+  const y = block.spec.decoder.decode(s);
+  activeRecorder()?.record(block, 'decoder', s, y);
+  return y;
+}
+
 /** Applies a per-sample layer to `[T, B, ...]`. */
-function perStep(m: Module, s: tf.Tensor): tf.Tensor {
+export function perStep(m: Module, s: tf.Tensor): tf.Tensor {
   return unfoldTime(m.forward(foldTime(s)), s.shape[0]!);
 }
 
@@ -82,6 +97,51 @@ export class SnnLinearStack extends EncodeDecodeBlock {
     let y = s;
     for (let i = 0; i < 3; i++) y = this.lifs[i]!.forward(this.fc[i]!.forward(y));
     return y;
+  }
+}
+
+/**
+ * Head of the SNN-only twin (not in the authors' code, which only uses the spiking head beside an
+ * ANN branch): encode -> (Linear -> BatchNorm -> LIF) x 2 -> decode -> Linear readout.
+ *
+ * Why not the authors' {@link SnnLinearStack} alone: its decoded output spikes bound the logits to
+ * [0, 1] (softmax loss cannot fall below ~1.46 for 10 classes), and without normalisation the
+ * Linear layers' membrane inputs stay under threshold, so the whole head is silent and its
+ * weights get no gradient (loss ln 10 forever). The fix is the standard one of SpikingJelly and
+ * snnTorch examples: BatchNorm before each spiking layer (the conv blocks already have it) and a
+ * non-spiking readout of the decoded spike code of the last hidden layer. Parameter paths match
+ * the spiking head (`fc1..fc3`, `lif1..lif2`) plus `bn1`, `bn2`.
+ */
+export class SnnReadoutHead extends EncodeDecodeBlock {
+  readonly fc: Linear[];
+  readonly bns: BatchNorm[];
+  readonly lifs: SpikingNeuron[];
+  readonly readout: Linear;
+  constructor(inF: number, outF: number, spec: SpikingSpec, ctx: InitContext, hidden: [number, number] = [1024, 512]) {
+    super(spec);
+    const widths = [inF, hidden[0], hidden[1]];
+    this.fc = [];
+    this.bns = [];
+    this.lifs = [];
+    for (let i = 0; i < 2; i++) {
+      this.fc.push(this.addModule(`fc${i + 1}`, spikingLayer(new Linear(widths[i]!, widths[i + 1]!, ctx))));
+      this.bns.push(this.addModule(`bn${i + 1}`, new BatchNorm(widths[i + 1]!, SNN_BN_MOMENTUM)));
+      this.lifs.push(this.addModule(`lif${i + 1}`, spec.neuron()));
+    }
+    // Reads decoded values in [0, 1], not spikes: counted as MACs.
+    this.readout = this.addModule('fc3', new Linear(hidden[1], outF, ctx));
+  }
+  spiking(s: tf.Tensor): tf.Tensor {
+    let y = s;
+    for (let i = 0; i < 2; i++) y = this.lifs[i]!.forward(this.bns[i]!.forward(this.fc[i]!.forward(y)));
+    return y;
+  }
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.readout.forward(super.forward(x)));
+  }
+  /** Logits from time-major input spikes `[T, B, in]` (no encoding): the end-to-end twin's head. */
+  readoutSpikes(s: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.readout.forward(decodeSpikes(this, this.spiking(s))));
   }
 }
 

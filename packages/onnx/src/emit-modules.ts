@@ -12,6 +12,7 @@ import {
   GlobalAvgPool,
   Has8ResNet,
   Has8Vgg,
+  type HybridModel,
   LeakyReLU,
   Linear,
   MaxPool2d,
@@ -21,6 +22,7 @@ import {
   SnnConvBlock,
   SnnInitConv,
   SnnLinearStack,
+  SnnReadoutHead,
   SnnResidualBlock,
 } from '@hybridspike/blocks';
 import type { Module } from '@hybridspike/core';
@@ -97,6 +99,13 @@ function emitSpikingBody(ctx: EmitContext, m: EncodeDecodeBlock, s: Value): Valu
     m.fc.forEach((fc, i) => (y = emitNeuron(ctx, m.lifs[i]!, emit(ctx, fc, y))));
     return y;
   }
+  if (m instanceof SnnReadoutHead) {
+    let y = s;
+    // BatchNormalization wants channels at dim 1: fold [T, B, F] to [T*B, F] around it.
+    const T = s.shape[0] as number;
+    m.fc.forEach((fc, i) => (y = emitNeuron(ctx, m.lifs[i]!, unfoldValue(ctx, emit(ctx, m.bns[i]!, foldValue(ctx, emit(ctx, fc, y))), T))));
+    return y;
+  }
   if (m instanceof SnnResidualBlock) {
     let y = s;
     m.convs.forEach((c, i) => (y = convBnLif(c, m.bns[i]!, m.lifs[i]!, y)));
@@ -104,6 +113,13 @@ function emitSpikingBody(ctx: EmitContext, m: EncodeDecodeBlock, s: Value): Valu
     return { name: ctx.g.op('Add', [y.name, sc.name], {}, `${pathOf(ctx, m)}/sew_add`), shape: y.shape };
   }
   return notExportable(ctx, m, 'this encode-decode block type is unknown to the exporter');
+}
+
+/** End-to-end SNN twin: encode once, every fusion block's spiking body in turn, pool per step. */
+function emitSpikingChain(ctx: EmitContext, m: HybridModel, fusions: Module[], pool: Module, x: Value): Value {
+  let s = emitEncoder(ctx, m.spec.encoder, m, x);
+  for (const f of fusions) s = emitSpikingBody(ctx, (f as Fusion).snn as EncodeDecodeBlock, s);
+  return perStep(ctx, pool, s);
 }
 
 /** Emits any supported module on an NCHW (or time-major) value. */
@@ -133,7 +149,8 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
   }
   if (m instanceof EncodeDecodeBlock) {
     const spikes = emitEncoder(ctx, m.spec.encoder, m, x);
-    return emitDecoder(ctx, m.spec.decoder, m, emitSpikingBody(ctx, m, spikes));
+    const decoded = emitDecoder(ctx, m.spec.decoder, m, emitSpikingBody(ctx, m, spikes));
+    return m instanceof SnnReadoutHead ? emit(ctx, m.readout, decoded) : decoded;
   }
   if (m instanceof AnnConvBlock || m instanceof AnnInitConv) return emit(ctx, m.pool, emit(ctx, m.act, emit(ctx, m.bn, emit(ctx, m.conv, x))));
   if (m instanceof AnnLinearStack) return emit(ctx, m.act, emit(ctx, m.fc3, emit(ctx, m.act, emit(ctx, m.fc2, emit(ctx, m.act, emit(ctx, m.fc1, x))))));
@@ -146,7 +163,16 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
     const sc = m.downConv ? emit(ctx, m.downBn!, emit(ctx, m.downConv, x)) : x;
     return { name: g.op('Relu', [g.op('Add', [y.name, sc.name], {}, `${pathOf(ctx, m)}/add`)], {}, `${pathOf(ctx, m)}/out`), shape: y.shape };
   }
-  if (m instanceof Has8Vgg) return emit(ctx, m.head, emit(ctx, m.pool, emit(ctx, m.blocks, x)));
-  if (m instanceof Has8ResNet) return emit(ctx, m.fc, emit(ctx, m.pool, emit(ctx, m.stages, emit(ctx, m.stem, x))));
+  if (m instanceof Has8Vgg) {
+    if (!m.endToEnd) return emit(ctx, m.head, emit(ctx, m.pool, emit(ctx, m.blocks, x)));
+    const head = m.head.snn as SnnReadoutHead;
+    const s = emitSpikingChain(ctx, m, m.blocks.layers, m.pool, x);
+    return emit(ctx, head.readout, emitDecoder(ctx, m.spec.decoder, head, emitSpikingBody(ctx, head, s)));
+  }
+  if (m instanceof Has8ResNet) {
+    if (!m.endToEnd) return emit(ctx, m.fc, emit(ctx, m.pool, emit(ctx, m.stages, emit(ctx, m.stem, x))));
+    const s = emitSpikingChain(ctx, m, [m.stem, ...m.stages.layers], m.pool, x);
+    return emit(ctx, m.fc, emitDecoder(ctx, m.spec.decoder, m, s));
+  }
   return notExportable(ctx, m, 'no ONNX exporter for this module type; export one of the @hybridspike/blocks layers, blocks or models');
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkTensor, customGradOp, HybridSpikeError, Module } from '@hybridspike/core';
+import { activeRecorder } from './op-recorder.js';
 import { sumLeading } from './reduce-rows.js';
 
 /**
@@ -32,7 +33,9 @@ export class BatchNorm extends Module {
       throw new HybridSpikeError('BAD_SHAPE', `BatchNorm expects ${this.channels} channels in the last dim, got shape [${x.shape}].`);
     }
     if (!this.training) {
-      return tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
+      const y = tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
+      activeRecorder()?.record(this, 'batchnorm', x, y);
+      return y;
     }
     const count = x.size / this.channels;
     if (count < 2) throw new HybridSpikeError('BAD_SHAPE', `BatchNorm in training needs more than one value per channel, got shape [${x.shape}].`);

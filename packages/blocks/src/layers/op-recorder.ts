@@ -1,9 +1,12 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@hybridspike/core';
 
-/** Receives every synaptic layer's input and output while {@link withOpRecorder} runs. */
+/** What a recorded call did: a synaptic layer, a BatchNorm, or a block's spike encode/decode. */
+export type RecordedKind = 'conv' | 'linear' | 'batchnorm' | 'encoder' | 'decoder';
+
+/** Receives every counted layer's input and output while {@link withOpRecorder} runs. */
 export interface OpRecorder {
-  record(layer: Module, kind: 'conv' | 'linear', input: tf.Tensor, output: tf.Tensor): void;
+  record(layer: Module, kind: RecordedKind, input: tf.Tensor, output: tf.Tensor): void;
 }
 
 let active: OpRecorder | null = null;

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { HybridSpikeError } from '@hybridspike/core';
 import { AnnInitConv, AnnResidualBlock, residualPlan } from '../ann-blocks.js';
 import { Fusion, type Branch } from '../fusion.js';
@@ -6,9 +6,9 @@ import { initContext } from '../layers/init.js';
 import { Linear } from '../layers/linear.js';
 import { GlobalAvgPool } from '../layers/pool.js';
 import { Sequential } from '../layers/sequential.js';
-import { SnnInitConv, SnnResidualBlock } from '../snn-blocks.js';
+import { decodeSpikes, SnnInitConv, SnnResidualBlock, type EncodeDecodeBlock } from '../snn-blocks.js';
 import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
-import { HybridModel } from './hybrid-model.js';
+import { checkSnnTwin, HybridModel, type SnnTwin } from './hybrid-model.js';
 
 export interface Has8ResNetOptions extends SpikingOptions {
   inChannels: number;
@@ -20,6 +20,8 @@ export interface Has8ResNetOptions extends SpikingOptions {
   block?: 'basic' | 'bottleneck';
   branch?: Branch;
   seed?: number;
+  /** How the SNN-only twin (`branch: 'snn'`) is built; see {@link SnnTwin}. Default `'end-to-end'`. */
+  snnTwin?: SnnTwin;
 }
 
 /** Named presets: `resnet18|34|50` depth with base 32 or 64. */
@@ -51,8 +53,9 @@ export class Has8ResNet extends HybridModel {
     if (block !== 'basic' && block !== 'bottleneck') throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`);
     const spec = resolveSpiking(options);
     const { inChannels: C, numClasses } = options;
-    const config = { model: 'has8ResNet', inChannels: C, numClasses, base, layers, block, branch, seed: options.seed ?? 0 };
-    super(config, branch, C, numClasses, spec);
+    const snnTwin = checkSnnTwin(options.snnTwin, branch);
+    const config = { model: 'has8ResNet', inChannels: C, numClasses, base, layers, block, branch, seed: options.seed ?? 0, ...(snnTwin ? { snnTwin } : {}) };
+    super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
     const ctx = initContext(options.seed ?? 0);
     this.stem = this.addModule('stem', new Fusion(branch, () => new AnnInitConv(C, base, ctx), () => new SnnInitConv(C, base, spec, ctx)));
     const blocks: Fusion[] = [];
@@ -75,6 +78,10 @@ export class Has8ResNet extends HybridModel {
   }
 
   protected body(x: tf.Tensor): tf.Tensor {
+    if (this.endToEnd) {
+      const blocks = [this.stem, ...this.stages.layers].map((f) => (f as Fusion).snn as EncodeDecodeBlock);
+      return tf.tidy(() => this.fc.forward(decodeSpikes(blocks[blocks.length - 1]!, this.spikingChain(x, blocks, this.pool))));
+    }
     return this.fc.forward(this.pool.forward(this.stages.forward(this.stem.forward(x))));
   }
 }

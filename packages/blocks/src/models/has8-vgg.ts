@@ -5,9 +5,9 @@ import { Fusion, type Branch } from '../fusion.js';
 import { initContext } from '../layers/init.js';
 import { GlobalAvgPool } from '../layers/pool.js';
 import { Sequential } from '../layers/sequential.js';
-import { SnnConvBlock, SnnLinearStack } from '../snn-blocks.js';
+import { SnnConvBlock, SnnLinearStack, SnnReadoutHead, type EncodeDecodeBlock } from '../snn-blocks.js';
 import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
-import { HybridModel } from './hybrid-model.js';
+import { checkSnnTwin, HybridModel, type SnnTwin } from './hybrid-model.js';
 
 export interface Has8VggOptions extends SpikingOptions {
   inChannels: number;
@@ -23,6 +23,8 @@ export interface Has8VggOptions extends SpikingOptions {
   seed?: number;
   /** Hidden widths of the linear fusion head (default [1024, 512]). */
   hidden?: [number, number];
+  /** How the SNN-only twin (`branch: 'snn'`) is built; see {@link SnnTwin}. Default `'end-to-end'`. */
+  snnTwin?: SnnTwin;
 }
 
 /**
@@ -55,8 +57,13 @@ export class Has8Vgg extends HybridModel {
       }
     }
     const spec = resolveSpiking(options);
-    const config = { model: 'has8Vgg', inChannels: C, numClasses, base, multiplier: m, depth, branch, seed: options.seed ?? 0, hidden: options.hidden ?? [1024, 512] };
-    super(config, branch, C, numClasses, spec);
+    const hidden = options.hidden ?? [1024, 512];
+    if (hidden.length !== 2 || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
+      throw new HybridSpikeError('BAD_OPTIONS', `has8Vgg option 'hidden' must be two positive integers, got [${hidden}].`);
+    }
+    const snnTwin = checkSnnTwin(options.snnTwin, branch);
+    const config = { model: 'has8Vgg', inChannels: C, numClasses, base, multiplier: m, depth, branch, seed: options.seed ?? 0, hidden, ...(snnTwin ? { snnTwin } : {}) };
+    super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
     this.depth = depth;
     const ctx = initContext(options.seed ?? 0);
     const widths = [C, C * base];
@@ -68,8 +75,8 @@ export class Has8Vgg extends HybridModel {
     }
     this.blocks = this.addModule('blocks', new Sequential(blocks));
     const feat = widths[widths.length - 1]!;
-    const hidden = options.hidden ?? [1024, 512];
-    this.head = this.addModule('head', new Fusion(branch, () => new AnnLinearStack(feat, numClasses, ctx, hidden), () => new SnnLinearStack(feat, numClasses, spec, ctx, hidden)));
+    const snnSide = () => (this.endToEnd ? new SnnReadoutHead(feat, numClasses, spec, ctx, hidden) : new SnnLinearStack(feat, numClasses, spec, ctx, hidden));
+    this.head = this.addModule('head', new Fusion(branch, () => new AnnLinearStack(feat, numClasses, ctx, hidden), snnSide));
   }
 
   minInputSize(): number {
@@ -77,6 +84,10 @@ export class Has8Vgg extends HybridModel {
   }
 
   protected body(x: tf.Tensor): tf.Tensor {
+    if (this.endToEnd) {
+      const blocks = this.blocks.layers.map((f) => (f as Fusion).snn as EncodeDecodeBlock);
+      return (this.head.snn as SnnReadoutHead).readoutSpikes(this.spikingChain(x, blocks, this.pool));
+    }
     return this.head.forward(this.pool.forward(this.blocks.forward(x)));
   }
 }

@@ -1,7 +1,33 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { checkFinite, checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
 import type { Branch } from '../fusion.js';
+import { encodeSpikes, perStep, type EncodeDecodeBlock } from '../snn-blocks.js';
 import type { SpikingSpec } from '../spiking-spec.js';
+
+/**
+ * How the SNN-only twin is built.
+ * - `'end-to-end'` (default): the input is encoded once, the spikes run through every block's
+ *   spiking layers in turn (conv-BN-LIF-pool, ...), and are decoded once before a non-spiking
+ *   readout: a plain deep SNN with bit-plane input coding, the baseline an SNN researcher runs.
+ * - `'layerwise'`: every block encodes and decodes on its own, exactly the SNN side of the hybrid
+ *   with nothing beside it. It does not learn: the bit-plane surrogate multiplies the gradient by
+ *   ~10^2 per block (its staircase has slope up to 255), so after 5 blocks the first convs get
+ *   gradients ~10^8 times those of the head, dominated by the surrogate's ripple; and the spiking
+ *   head's decoded output bounds logits to [0, 1]. Kept for ablations.
+ */
+export type SnnTwin = 'end-to-end' | 'layerwise';
+
+/** Validates `snnTwin` (only meaningful for `branch: 'snn'`); returns it resolved, or null. */
+export function checkSnnTwin(v: unknown, branch: Branch): SnnTwin | null {
+  if (v !== undefined && v !== 'end-to-end' && v !== 'layerwise') {
+    throw new HybridSpikeError('BAD_OPTIONS', `option 'snnTwin' must be 'end-to-end' or 'layerwise', got '${String(v)}'.`);
+  }
+  if (branch !== 'snn') {
+    if (v !== undefined) throw new HybridSpikeError('BAD_OPTIONS', `option 'snnTwin' applies to branch 'snn' only, got branch '${branch}'.`);
+    return null;
+  }
+  return (v as SnnTwin | undefined) ?? 'end-to-end';
+}
 
 /** What every zoo model shares: its config, its branch, input checks, fresh state per forward. */
 export abstract class HybridModel extends Module {
@@ -12,8 +38,22 @@ export abstract class HybridModel extends Module {
     readonly inChannels: number,
     readonly numClasses: number,
     readonly spec: SpikingSpec,
+    /** SNN-only twin encoded once at the input (see {@link SnnTwin}). */
+    readonly endToEnd = false,
   ) {
     super();
+  }
+
+  /**
+   * End-to-end twin: encodes `x` once, runs the spiking layers of `blocks` in turn on the
+   * time-major spikes, then `pool` per time step. Returns `[T, B, features]`.
+   */
+  protected spikingChain(x: tf.Tensor, blocks: EncodeDecodeBlock[], pool: Module): tf.Tensor {
+    return tf.tidy(() => {
+      let s = encodeSpikes(blocks[0]!, x);
+      for (const b of blocks) s = b.spiking(s);
+      return perStep(pool, s);
+    });
   }
 
   /** Smallest input height/width the model's depth allows. */
