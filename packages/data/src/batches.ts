@@ -88,17 +88,37 @@ export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
 
 /**
  * Splits a dataset into train and validation parts with a seeded permutation (the same seed
- * always gives the same split). `validation` is a fraction in (0, 1) or a count.
+ * always gives the same split). `validation` is a fraction in (0, 1) or a count. With
+ * `stratified`, every class gets its share of the validation set (largest remainders, so the
+ * count is exact) and the class proportions of both parts match the whole.
  */
-export function trainValidationSplit(ds: Dataset, options: { validation: number; seed?: number }): { train: Dataset; validation: Dataset } {
+export function trainValidationSplit(
+  ds: Dataset,
+  options: { validation: number; seed?: number; stratified?: boolean },
+): { train: Dataset; validation: Dataset } {
   const v = options.validation;
   const nVal = v > 0 && v < 1 ? Math.round(ds.count * v) : Math.floor(v);
   if (!(nVal >= 1 && nVal < ds.count)) {
     throw new HybridSpikeError('BAD_ARGUMENT', `validation must be a fraction in (0, 1) or a count in 1..${ds.count - 1}, got ${v}.`);
   }
   const order = new Rng(`${options.seed ?? 0}:split`).shuffle(Uint32Array.from({ length: ds.count }, (_, i) => i)) as Uint32Array;
-  return {
-    validation: subset(ds, order.subarray(0, nVal), `${ds.name}/validation`),
-    train: subset(ds, order.subarray(nVal), `${ds.name}/train`),
-  };
+  if (!options.stratified) {
+    return {
+      validation: subset(ds, order.subarray(0, nVal), `${ds.name}/validation`),
+      train: subset(ds, order.subarray(nVal), `${ds.name}/train`),
+    };
+  }
+  const byClass: number[][] = Array.from({ length: ds.classes }, () => []);
+  for (const i of order) byClass[ds.labels[i]!]!.push(i);
+  const exact = byClass.map((c) => (c.length * nVal) / ds.count);
+  const take = exact.map(Math.floor);
+  const left = nVal - take.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
+  for (let k = 0; k < left; k++) take[byRemainder[k]!.c]!++;
+  const inVal = new Uint8Array(ds.count);
+  byClass.forEach((c, k) => c.slice(0, take[k]).forEach((i) => (inVal[i] = 1)));
+  // Keep the shuffled order inside each part, so batches do not come sorted by class.
+  const val = order.filter((i) => inVal[i] === 1);
+  const train = order.filter((i) => inVal[i] === 0);
+  return { validation: subset(ds, val, `${ds.name}/validation`), train: subset(ds, train, `${ds.name}/train`) };
 }

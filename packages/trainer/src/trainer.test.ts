@@ -107,6 +107,33 @@ describe('fit / evaluate', () => {
     expect(JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')).epoch).toBe(1);
   });
 
+  it('restoreBest leaves the weights of the best validation epoch, not the last', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-best-'));
+    const model = tiny();
+    const snapshots: Float32Array[] = [];
+    const weight = () => model.parameters().get('head.ann.fc3.weight')!;
+    const r = fit(model, {
+      ...base,
+      epochs: 3,
+      checkpointDir: dir,
+      restoreBest: true,
+      earlyStopping: { patience: 10, monitor: 'valLoss' },
+      callbacks: {
+        onEpochEnd: (l) => {
+          snapshots.push(weight().dataSync().slice() as Float32Array);
+          // Wreck the weights after epoch 2, so that epoch 3 cannot be the best.
+          if (l.epoch === 2) for (const p of model.parameters().values()) p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', 7)));
+        },
+      },
+    });
+    expect(r.bestEpoch).not.toBeNull();
+    expect(r.bestEpoch).toBeLessThan(3);
+    expect(r.restoredBest).toBe(true);
+    expect(Array.from(weight().dataSync())).toEqual(Array.from(snapshots[r.bestEpoch! - 1]!));
+    expect(Array.from(weight().dataSync())).not.toEqual(Array.from(snapshots[2]!));
+    expect(() => fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true })).toThrow(/restoreBest needs a validation set/);
+  });
+
   it('early stopping and evaluate', () => {
     const r = fit(tiny(), { ...base, epochs: 5, earlyStopping: { patience: 1, monitor: 'valLoss' }, callbacks: { onEpochEnd: (l) => (l.epoch === 2 ? 'stop' : undefined) } });
     expect(r.history.length).toBeLessThanOrEqual(2);
