@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registry, Rng, type ComponentRef } from '@hybridspike/core';
 import type { HybridModel } from '@hybridspike/blocks';
-import { channelStats, resizeDataset, subset, type Dataset } from '@hybridspike/data';
+import { channelStats, resizeDataset, subset, trainValidationSplit, type Dataset } from '@hybridspike/data';
 import type { Optimizer, Schedule } from '@hybridspike/trainer';
 import type { TrialConfig } from './config.js';
 
@@ -13,8 +13,19 @@ function limit(ds: Dataset, n: number | undefined, seed: number, label: string):
   return subset(ds, order.subarray(0, n), `${ds.name}[${n}]`);
 }
 
-/** The train and test sets of a trial: loaded, resized, limited, with normalisation stats. */
-export function buildData(c: TrialConfig): { train: Dataset; test: Dataset; normalize?: { mean: number[]; std: number[] } } {
+/** A trial's data: train, validation (carved from train; null when `data.validation` is 0) and test. */
+export interface TrialData {
+  train: Dataset;
+  validation: Dataset | null;
+  test: Dataset;
+  normalize?: { mean: number[]; std: number[] };
+}
+
+/**
+ * The data of a trial: loaded, resized, limited, the validation set carved from the training
+ * data (seeded by the trial's seed, stratified by class), normalisation stats of what remains.
+ */
+export function buildData(c: TrialConfig): TrialData {
   const src = registry.create('dataset', ref(c.dataset));
   let train = src.load('train');
   let test = src.load('test');
@@ -26,7 +37,11 @@ export function buildData(c: TrialConfig): { train: Dataset; test: Dataset; norm
   }
   train = limit(train, c.data.trainLimit, c.seed, 'train-limit');
   test = limit(test, c.data.testLimit, c.seed, 'test-limit');
-  return { train, test, normalize: c.data.normalize ? channelStats(train) : undefined };
+  let validation: Dataset | null = null;
+  if (c.data.validation > 0) {
+    ({ train, validation } = trainValidationSplit(train, { validation: c.data.validation, seed: c.seed, stratified: true }));
+  }
+  return { train, validation, test, normalize: c.data.normalize ? channelStats(train) : undefined };
 }
 
 /** The model of a trial, built by name with the trial's encoder, neuron, branch and seed. */

@@ -16,11 +16,22 @@ export const trialConfig = z
         /** Use the first N training / test samples (after a seeded shuffle): quick runs. */
         trainLimit: z.number().int().positive().optional(),
         testLimit: z.number().int().positive().optional(),
+        /**
+         * Validation set carved from the training data (after trainLimit), seeded by the trial's
+         * seed and stratified by class: a fraction in [0, 1) or a count. It alone picks the best
+         * epoch and the best trial; the test set is evaluated once, at the end. 0: no validation
+         * (no model selection; the last epoch is reported).
+         */
+        validation: z
+          .number()
+          .min(0)
+          .refine((v) => v < 1 || Number.isInteger(v), 'a fraction in [0, 1) or a whole count')
+          .default(0.1),
         /** Normalise per channel with the training set's statistics. */
         normalize: z.boolean().default(false),
       })
       .strict()
-      .default({ normalize: false }),
+      .default({ normalize: false, validation: 0.1 }),
     model: z.looseObject({ name: z.string() }).default({ name: 'has8Vgg', base: 16 }),
     encoder: componentRef.default({ name: 'bitplane' }),
     neuron: componentRef.default({ name: 'lif' }),
@@ -62,8 +73,17 @@ export const sweepFile = z
       })
       .strict()
       .default({ grid: {}, list: [] }),
-    /** Which finished trial's model to export to ONNX and check. */
-    best: z.object({ metric: z.string().default('test_accuracy'), exportOnnx: z.boolean().default(true) }).strict().default({ metric: 'test_accuracy', exportOnnx: true }),
+    /** Repeats every configuration once per seed (overrides `seed`); reports aggregate over them. */
+    seeds: z.array(z.number().int()).min(1).optional(),
+    /**
+     * Model selection: the configuration with the best mean of `metric` over its seeds, and its
+     * best run, is exported to ONNX. Default `best_val_accuracy` (the validation set, never the
+     * test set); a sweep with `data.validation: 0` must name another metric.
+     */
+    best: z
+      .object({ metric: z.string().default('best_val_accuracy'), exportOnnx: z.boolean().default(true) })
+      .strict()
+      .default({ metric: 'best_val_accuracy', exportOnnx: true }),
   })
   .strict();
 export type SweepFile = z.output<typeof sweepFile>;

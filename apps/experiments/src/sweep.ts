@@ -53,16 +53,45 @@ function issuesToText(e: z.ZodError, file: string, doc: Document, lc: LineCounte
     .join('\n');
 }
 
-/** Checks each component of a trial against its registry schema (names and options). */
-function checkComponents(c: TrialConfig): void {
+/** A component's key in the trial config, for finding the line that set it. */
+const COMPONENT_KEYS = [
+  ['dataset', ['dataset']],
+  ['encoder', ['encoder']],
+  ['neuron', ['neuron']],
+  ['optimizer', ['train', 'optimizer']],
+  ['schedule', ['train', 'schedule']],
+  ['model', ['model']],
+] as const;
+
+/**
+ * Checks each component of a trial against its registry schema (names and options; the model's
+ * with placeholder data sizes, so a typo such as `bsae` fails before any run). Returns the
+ * config path of the component that failed with the error, or null.
+ */
+function checkComponents(c: TrialConfig): { path: readonly string[]; error: Error } | null {
   const withName = (r: unknown) => (typeof r === 'string' ? { name: r } : (r as { name: string }));
-  registry.parse('dataset', withName(c.dataset));
-  registry.parse('encoder', withName(c.encoder));
-  registry.parse('neuron', withName(c.neuron));
-  registry.parse('optimizer', withName(c.train.optimizer));
-  registry.parse('schedule', withName(c.train.schedule));
-  const model = c.model as { name: string };
-  if (!registry.has('model', model.name)) registry.get('model', model.name);
+  for (const [kind, path] of COMPONENT_KEYS) {
+    const value = path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
+    try {
+      if (kind === 'model') {
+        registry.parse('model', { ...withName(value), inChannels: 1, numClasses: 2, branch: c.branch, seed: c.seed, encoder: withName(c.encoder), neuron: withName(c.neuron) });
+      } else registry.parse(kind, withName(value));
+    } catch (error) {
+      return { path, error: error as Error };
+    }
+  }
+  return null;
+}
+
+/** Where a trial's setting of `path` came from: the override that set it, else the base. */
+function settingLine(doc: Document, lc: LineCounter, overrides: Record<string, unknown>, where: (string | number)[][], path: readonly string[]): string {
+  const dotted = path.join('.');
+  const i = Object.keys(overrides).findIndex((k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`));
+  if (i >= 0 && where.length) {
+    const w = where.length === Object.keys(overrides).length ? where[i]! : where[0]!;
+    return lineOf(doc, lc, w).replace('line ', '');
+  }
+  return lineOf(doc, lc, ['base', ...path]).replace('line ', '');
 }
 
 /** Reads, validates and expands a sweep file; every error names the key and its line. */
@@ -90,6 +119,11 @@ export function loadSweep(file: string): LoadedSweep {
   }
   if (grid.length === 0 && sweep.axes.list.length > 0) combos = [];
   combos.push(...sweep.axes.list.map((o, i) => ({ overrides: o, where: [['axes', 'list', i]] })));
+  // Seeds repeat every configuration, configuration-major: trial = config * seeds + seed index.
+  if (sweep.seeds) {
+    const seeds = sweep.seeds;
+    combos = combos.flatMap((c) => seeds.map((seed, j) => ({ overrides: { ...c.overrides, seed }, where: [...c.where, ['seeds', j]] })));
+  }
   const trials: Trial[] = combos.map((c, index) => {
     // Overrides apply over the base with its defaults, so `encoder.alpha` works without an encoder block.
     const cfg = structuredClone(baseCheck.data) as Record<string, unknown>;
@@ -99,10 +133,10 @@ export function loadSweep(file: string): LoadedSweep {
       const text = r.error.issues.map((i) => `'${i.path.join('.')}': ${i.message}${'keys' in i && Array.isArray(i.keys) ? ` ${JSON.stringify(i.keys)}` : ''}`).join('; ');
       throw new HybridSpikeError('BAD_OPTIONS', `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',')}: trial ${index} (${JSON.stringify(c.overrides)}): ${text}`);
     }
-    try {
-      checkComponents(r.data);
-    } catch (e) {
-      throw new HybridSpikeError('BAD_OPTIONS', `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',') || lineOf(doc, lc, ['base']).replace('line ', '')}: trial ${index}: ${(e as Error).message}`);
+    const bad = checkComponents(r.data);
+    if (bad) {
+      const line = settingLine(doc, lc, c.overrides, c.where, bad.path);
+      throw new HybridSpikeError('BAD_OPTIONS', `${file}:${line}: trial ${index}: ${bad.error.message}`);
     }
     return { index, overrides: c.overrides, config: r.data, hash: configHash(r.data) };
   });
