@@ -13,11 +13,13 @@ import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-t
 import { exportBest, runSweep } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash, trialConfig } from './config.js';
+import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
 program.name('hybridspike').description('Hybrid ANN-SNN (HAS-8) experiments: sweeps logged to MLflow, ONNX export, reports.').showHelpAfterError();
 
-const rootOption = () => new Option('--root <dir>', 'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/').default('.');
+const rootOption = () =>
+  new Option('--root <dir>', 'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/ (relative paths: to where you ran the command)').default('.').argParser(userPath);
 
 function interruptible(): AbortController {
   const ac = new AbortController();
@@ -40,13 +42,14 @@ program
   .option('--force', 'rerun trials that already FINISHED')
   .option('--quiet', 'no progress output')
   .addOption(new Option('--emit <target>', 'write a Kubernetes Indexed Job or Slurm array script instead of running').choices(['k8s', 'slurm']))
-  .option('--out <file>', 'where --emit writes (default: stdout)')
+  .option('--out <file>', 'where --emit writes (default: stdout)', userPath)
   .option('--image <image>', 'container image for --emit k8s', 'hybridspike:latest')
   .option('--no-report', 'skip the report')
   .action(async (file: string, o) => {
+    file = userPath(file);
     const { loaded, plugins } = await openSweep(file);
     if (o.emit) {
-      const args = { sweepFile: file, name: loaded.sweep.name, trials: loaded.trials.length, parallelism: o.parallel, image: o.image, trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000' };
+      const args = { sweepFile: repoRelative(file), name: loaded.sweep.name, trials: loaded.trials.length, parallelism: o.parallel, image: o.image, trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000' };
       const text = o.emit === 'k8s' ? k8sManifest(args) : slurmScript(args);
       if (o.out) {
         mkdirSync(dirname(resolve(o.out)), { recursive: true });
@@ -100,6 +103,7 @@ program
     const raw = o.index ?? process.env.JOB_COMPLETION_INDEX ?? process.env.SLURM_ARRAY_TASK_ID;
     if (raw === undefined) throw new Error('no trial index: pass --index or set JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID.');
     const index = Number.parseInt(raw, 10);
+    file = userPath(file);
     const { loaded, plugins } = await openSweep(file);
     const trial = loaded.trials[index];
     if (!Number.isInteger(index) || !trial) throw new Error(`trial index ${raw} is outside 0..${loaded.trials.length - 1} of ${file}.`);
@@ -118,6 +122,7 @@ program
   .addOption(rootOption())
   .option('--force', 'rerun even if an identical config FINISHED')
   .action(async (file: string, o) => {
+    file = userPath(file);
     const { config, plugins } = await readTrialConfigFile(file);
     const name = `train-${basename(file).replace(/\.ya?ml$/, '')}`;
     const ws = workspace(o.root);
@@ -153,16 +158,16 @@ program
   .description('export a model to ONNX (from a finished run, or from --checkpoint + --config), check it in onnxruntime on test images, write the .onnx file')
   .argument('[run-id]', 'a finished run whose weights and config were logged')
   .addOption(rootOption())
-  .option('--checkpoint <file>', 'safetensors weights (instead of a run id)')
-  .option('--config <file>', 'trial config YAML the checkpoint was trained with (with --checkpoint)')
-  .option('--out <file>', 'output .onnx (default: <run-id or checkpoint name>.onnx)')
+  .option('--checkpoint <file>', 'safetensors weights (instead of a run id)', userPath)
+  .option('--config <file>', 'trial config YAML the checkpoint was trained with (with --checkpoint)', userPath)
+  .option('--out <file>', 'output .onnx (default: <run-id or checkpoint name>.onnx, where you ran the command)', userPath)
   .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
   .action(async (runId: string | undefined, o) => {
     if (runId) {
       const { ws, trial } = await trialOfRun(runId, o.root);
       const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
       const report = await exportAndCheck(ws.tracker, runId, model, test, o.samples);
-      const out = o.out ?? `${runId}.onnx`;
+      const out = o.out ?? userPath(`${runId}.onnx`);
       writeFileSync(out, await ws.tracker.readArtifact(runId, 'model.onnx'));
       console.log(JSON.stringify({ out, ...report }, null, 2));
       if (!report.ok) process.exitCode = 1;
@@ -176,7 +181,7 @@ program
     loadCheckpoint(model, o.checkpoint);
     model.eval();
     const { bytes, report } = await exportChecked(model, data.test, o.samples);
-    const out = o.out ?? `${basename(o.checkpoint).replace(/\.safetensors$/, '')}.onnx`;
+    const out = o.out ?? userPath(`${basename(o.checkpoint).replace(/\.safetensors$/, '')}.onnx`);
     writeFileSync(out, bytes);
     console.log(JSON.stringify({ out, ...report }, null, 2));
     if (!report.ok) process.exitCode = 1;
@@ -188,7 +193,7 @@ program
   .argument('<file>', 'sweep YAML')
   .addOption(rootOption())
   .action(async (file: string, o) => {
-    const { loaded } = await openSweep(file);
+    const { loaded } = await openSweep(userPath(file));
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
     const rep = await writeReport(ws.tracker, exp, loaded, join(ws.reportsDir, loaded.sweep.name));

@@ -8,6 +8,8 @@ import { initRuntime } from '@hybridspike/core';
 import { buildData } from './build.js';
 import { normalizeRefs, trialConfig } from './config.js';
 import { openSweep, workspace } from './context.js';
+import { REPO_ROOT, repoRelative } from './paths.js';
+import { spawnSync } from 'node:child_process';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { reproduce } from './reproduce.js';
@@ -99,17 +101,32 @@ describe('sweep files', () => {
     expect(trialConfig.safeParse({ data: { validation: 2.5 } }).success).toBe(false);
   });
 
-  it('emits a Kubernetes Indexed Job and a Slurm array', () => {
+  it('emits a Kubernetes Indexed Job and a Slurm array whose command runs in the checkout', () => {
     const o = { sweepFile: 'experiments/quick.yaml', name: 'quick', trials: 7, parallelism: 3, image: 'img:1', trackingUri: 'http://mlflow:5000' };
     const job = YAML.parse(k8sManifest(o));
     expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', spec: { completionMode: 'Indexed', completions: 7, parallelism: 3 } });
     const c = job.spec.template.spec.containers[0];
-    expect(c.command).toEqual(['npx', 'hybridspike', 'trial', 'experiments/quick.yaml']);
+    expect(c.command).toEqual(['node', 'apps/experiments/bin/hybridspike.mjs', 'trial', 'experiments/quick.yaml']);
+    expect(c.workingDir).toBe('/app');
     expect(c.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000' });
     const s = slurmScript(o);
     expect(s).toMatch(/^#SBATCH --array=0-6%3$/m);
-    expect(s).toMatch(/npx hybridspike trial "experiments\/quick.yaml"/);
+    expect(s).not.toMatch(/npx|\/work\//);
   });
+
+  it("the emitted Slurm script's command runs a trial locally with SLURM_ARRAY_TASK_ID", () => {
+    const f = sweepFile(tiny(`axes:\n  grid:\n    branch: [ann, hybrid]\n`));
+    const root = mkdtempSync(join(tmpdir(), 'hs-slurm-'));
+    const script = slurmScript({ sweepFile: repoRelative(f), name: 'tiny', trials: 2, parallelism: 1, image: '', trackingUri: 'http://unused:5000' });
+    const r = spawnSync('bash', ['-c', script], {
+      env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_SUBMIT_DIR: REPO_ROOT, HYBRIDSPIKE_ROOT: root, MLFLOW_TRACKING_URI: join(root, 'mlruns'), HYBRIDSPIKE_BACKEND: 'wasm' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.stderr).toMatch(/trial 1 \(\{"branch":"hybrid"\}\)/);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ trial: 1, skipped: false });
+  }, 120_000);
 });
 
 describe('running sweeps', () => {

@@ -7,6 +7,7 @@ import { exportOnnxDetailed } from '@hybridspike/onnx';
 import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
 import type { Metric, Tracker } from '@hybridspike/tracking';
 import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
 import { flatten } from './config.js';
@@ -115,6 +116,8 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
       return { skipped: true, runId: done[0]!.info.runId, metrics: done[0]!.metrics, checkpointDir };
     }
   }
+  // --force reruns from scratch: a stale or corrupt checkpoint must not block or seed the rerun.
+  if (ctx.force) rmSync(checkpointDir, { recursive: true, force: true });
   const { backend } = await initRuntime();
   const c = trial.config;
   const data = buildData(c);

@@ -2,6 +2,7 @@ import { HybridSpikeError, registry } from '@hybridspike/core';
 import { readFileSync } from 'node:fs';
 import YAML, { isMap, isSeq, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
+import { invokingDir } from './paths.js';
 import { configHash, normalizeRefs, setPath, sweepFile, trialConfig, type SweepFile, type TrialConfig } from './config.js';
 
 /** One expanded trial: its index, the values of the axes, and the resolved config. */
@@ -100,7 +101,8 @@ export function loadSweep(file: string): LoadedSweep {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new HybridSpikeError('BAD_OPTIONS', `cannot read sweep file ${file}: ${(e as Error).message}`);
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file (relative paths are resolved against the folder the command was run in, ${invokingDir()})` : (e as Error).message;
+    throw new HybridSpikeError('BAD_OPTIONS', `cannot read sweep file ${file}: ${why}`);
   }
   const lc = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lc });

@@ -3,6 +3,7 @@ export type HybridSpikeErrorCode =
   | 'BAD_ARGUMENT'
   | 'BAD_SHAPE'
   | 'NON_FINITE'
+  | 'DIVERGED'
   | 'EMPTY'
   | 'BACKEND_UNAVAILABLE'
   | 'CHECKPOINT_MISMATCH'

@@ -25,5 +25,9 @@ export function loadCheckpoint(module: Module, path: string): Record<string, str
   } catch (e) {
     throw new HybridSpikeError('CHECKPOINT_MISMATCH', `cannot read checkpoint '${path}': ${(e as Error).message}`, { cause: e });
   }
-  return deserializeModule(module, bytes);
+  try {
+    return deserializeModule(module, bytes);
+  } catch (e) {
+    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${path}': ${(e as Error).message}`, { cause: e });
+  }
 }

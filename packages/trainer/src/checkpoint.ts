@@ -34,12 +34,24 @@ export function writeTrainingCheckpoint(dir: string, model: Module, optimizer: O
 export function readTrainingCheckpoint(dir: string, model: Module, optimizer: Optimizer): TrainerState | null {
   const statePath = join(dir, CHECKPOINT_FILES.state);
   if (!existsSync(statePath)) return null;
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+  let state: TrainerState;
+  try {
+    state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+    if (typeof state.epoch !== 'number' || !Array.isArray(state.history) || typeof state.optimizer?.name !== 'string') throw new Error('fields epoch, history or optimizer are missing');
+  } catch (e) {
+    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${statePath}' is corrupt (${(e as Error).message}); delete the folder ${dir} to start over (a sweep's --force does).`, { cause: e });
+  }
   if (state.optimizer.name !== optimizer.name) {
     throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint in ${dir} was written by optimizer '${state.optimizer.name}', not '${optimizer.name}'.`);
   }
   loadCheckpoint(model, join(dir, CHECKPOINT_FILES.model));
-  const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(join(dir, CHECKPOINT_FILES.optimizer))));
+  const optPath = join(dir, CHECKPOINT_FILES.optimizer);
+  let tensors: ReturnType<typeof decodeSafetensors>['tensors'];
+  try {
+    tensors = decodeSafetensors(new Uint8Array(readFileSync(optPath))).tensors;
+  } catch (e) {
+    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${optPath}': ${(e as Error).message}`, { cause: e });
+  }
   const slots = new Map<string, tf.Tensor>();
   for (const [k, a] of tensors) slots.set(k, tf.tensor(a.data, a.shape, 'float32'));
   optimizer.setState({ tensors: slots, scalars: state.optimizer.scalars });

@@ -56,6 +56,11 @@ export interface FitOptions {
   /** Stop after the current batch (the last finished epoch stays checkpointed). */
   signal?: AbortSignal;
   /**
+   * Stop with an error when a batch loss exceeds this many times the first batch's loss (a
+   * diverging run, e.g. a learning rate far too high). Default 1000; `Infinity` turns it off.
+   */
+  divergenceFactor?: number;
+  /**
    * After training, load the weights of the best validation epoch (model selection on the
    * validation set; needs `validation` and `checkpointDir`). Default false: the last epoch's.
    */
@@ -126,6 +131,10 @@ export function fit(model: Module, options: FitOptions): FitResult {
 
   let stoppedEarly = false;
   let interrupted = false;
+  const divergence = options.divergenceFactor ?? 1000;
+  let firstLoss: number | null = null;
+  const lastGood = (epoch: number) =>
+    options.checkpointDir && epoch > 0 ? `the last good checkpoint (epoch ${epoch}) is in ${options.checkpointDir}` : 'no checkpoint was written yet (the first epoch did not finish)';
   model.train();
   for (let epoch = start; epoch < epochs && !stoppedEarly && !interrupted; epoch++) {
     optimizer.lr = schedule(epoch, baseLr);
@@ -149,10 +158,17 @@ export function fit(model: Module, options: FitOptions): FitResult {
         return crossEntropy(out, batch.labels);
       }, vars);
       const loss = value.dataSync()[0]!;
+      firstLoss ??= loss;
       if (!Number.isFinite(loss)) {
         tf.dispose([x, value, logits!, ...Object.values(grads)]);
-        const where = options.checkpointDir ? `the last good checkpoint (epoch ${epoch}) is in ${options.checkpointDir}` : 'no checkpointDir was set';
-        throw new HybridSpikeError('NON_FINITE', `loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; ${where}. Lower the learning rate or check the data.`);
+        throw new HybridSpikeError('NON_FINITE', `loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; ${lastGood(epoch)}. Lower the learning rate or check the data.`);
+      }
+      if (loss > divergence * Math.max(firstLoss, 1e-3)) {
+        tf.dispose([x, value, logits!, ...Object.values(grads)]);
+        throw new HybridSpikeError(
+          'DIVERGED',
+          `training diverged: loss ${loss.toExponential(3)} at epoch ${epoch + 1}, batch ${b + 1} is over ${divergence}x the first batch's ${firstLoss.toFixed(4)}; ${lastGood(epoch)}. Lower the learning rate (divergenceFactor sets this check).`,
+        );
       }
       const g = new Map<string, tf.Tensor>();
       for (const [vname, t] of Object.entries(grads)) g.set(names.get(vname)!, t);

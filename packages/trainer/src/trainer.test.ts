@@ -3,7 +3,7 @@ import { Module, Rng } from '@hybridspike/core';
 import { useBackend } from '@hybridspike/core/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,30 @@ describe('fit / evaluate', () => {
       }),
     ).toThrow(/loss became NaN at epoch 2, batch 1; the last good checkpoint \(epoch 1\)/);
     expect(JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')).epoch).toBe(1);
+  });
+
+  it('a NaN before any checkpoint says none was written (not a folder that does not exist)', () => {
+    const model = tiny();
+    const w = model.parameters().get('head.ann.fc3.bias')!;
+    w.assign(tf.fill(w.shape, NaN));
+    expect(() => fit(model, { ...base, epochs: 1, checkpointDir: join(tmpdir(), 'hs-never-written') })).toThrow(/epoch 1, batch 1; no checkpoint was written yet/);
+  });
+
+  it('stops a diverging run (loss 1000x the first batch) as an error naming the learning rate', () => {
+    const run = (lr: number) => fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr }) });
+    expect(() => run(1e6)).toThrow(/training diverged: loss [\d.e+]+ at epoch \d+, batch \d+ is over 1000x the first batch's [\d.]+.*Lower the learning rate/);
+    expect(() => run(1e-3)).not.toThrow();
+    expect(() => fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr: 1e6 }), divergenceFactor: Infinity })).not.toThrow(/diverged/);
+  });
+
+  it('a corrupt checkpoint fails resume with an error naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-corrupt-'));
+    fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    writeFileSync(join(dir, 'trainer.json'), '{"epoch": 1, "hist');
+    expect(() => fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).toThrow(/checkpoint '.*trainer\.json' is corrupt .*delete the folder/);
+    fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    writeFileSync(join(dir, 'model.safetensors'), 'garbage!');
+    expect(() => fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).toThrow(/checkpoint '.*model\.safetensors': safetensors header/);
   });
 
   it('restoreBest leaves the weights of the best validation epoch, not the last', () => {
