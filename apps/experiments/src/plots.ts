@@ -53,18 +53,33 @@ export function energyScatter(points: { configuration: string; branch: string; a
   } as TopLevelSpec;
 }
 
-/** Spike raster: one row of panels per SNN neuron layer, time on x, neuron index on y. */
-export function rasterChart(points: { layer: string; t: number; neuron: number }[], title: string): TopLevelSpec {
+/** One spike of the raster (`spike: false` marks the placeholder of a silent layer). */
+export interface RasterPoint {
+  layer: string;
+  t: number;
+  neuron: number;
+  spike: boolean;
+}
+
+/**
+ * Spike raster: one panel per SNN neuron layer (silent ones too, labelled), time on x over
+ * the whole `[-0.5, steps - 0.5]` range so the last step is not cut, neuron index on y.
+ */
+export function rasterChart(points: RasterPoint[], title: string, steps: number): TopLevelSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title,
     data: { values: points },
-    facet: { row: { field: 'layer', type: 'nominal', title: null } },
+    facet: { row: { field: 'layer', type: 'nominal', title: null, sort: null } },
     spec: {
       width: 360,
       height: 90,
       mark: { type: 'tick', orient: 'vertical', thickness: 2 },
-      encoding: { x: { field: 't', type: 'quantitative', title: 'time step' }, y: { field: 'neuron', type: 'quantitative', title: 'neuron' } },
+      encoding: {
+        x: { field: 't', type: 'quantitative', title: 'time step', scale: { domain: [-0.5, steps - 0.5], nice: false }, axis: { values: Array.from({ length: steps }, (_, i) => i) } },
+        y: { field: 'neuron', type: 'quantitative', title: 'neuron' },
+        opacity: { field: 'spike', type: 'nominal', scale: { domain: [true, false], range: [1, 0] }, legend: null },
+      },
     },
   } as TopLevelSpec;
 }

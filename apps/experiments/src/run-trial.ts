@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
 import { flatten } from './config.js';
-import { rasterChart, renderSvg } from './plots.js';
+import { rasterChart, renderSvg, type RasterPoint } from './plots.js';
 import { gitSha, packageVersions } from './provenance.js';
 import type { Trial } from './sweep.js';
 
@@ -55,8 +55,8 @@ export async function finishedRuns(tracker: Tracker, experimentId: string, hash:
   return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED');
 }
 
-/** Spikes of the first sample through every neuron layer (first 48 neurons of each). */
-function rasterPoints(model: HybridModel, x: tf.Tensor): { layer: string; t: number; neuron: number }[] {
+/** Spikes of the first sample through every neuron layer (first 48 neurons of each); silent layers are kept. */
+function rasterPoints(model: HybridModel, x: tf.Tensor): { points: RasterPoint[]; steps: number } {
   const wasTraining = model.training;
   model.eval();
   let records: ReturnType<typeof recordMembranes>['records'];
@@ -65,13 +65,18 @@ function rasterPoints(model: HybridModel, x: tf.Tensor): { layer: string; t: num
   } finally {
     model.train(wasTraining);
   }
-  const points: { layer: string; t: number; neuron: number }[] = [];
+  const points: RasterPoint[] = [];
+  let steps = 1;
   for (const [path, { h, shape, threshold }] of records) {
     const T = shape[0]!;
+    steps = Math.max(steps, T);
     const per = h.length / T;
-    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= threshold) points.push({ layer: path, t, neuron: i });
+    const layer: RasterPoint[] = [];
+    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= threshold) layer.push({ layer: path, t, neuron: i, spike: true });
+    // A silent layer still gets its panel, labelled, with one invisible point.
+    points.push(...(layer.length ? layer : [{ layer: `${path} (no spikes)`, t: 0, neuron: 0, spike: false }]));
   }
-  return points;
+  return { points, steps };
 }
 
 /** Exports `model` to ONNX and checks it in onnxruntime on the first `samples` test images. */
@@ -197,9 +202,12 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
     };
     await log(Object.entries(metrics).map(([key, value]) => ({ key, value, step: c.train.epochs })));
     await ctx.tracker.logArtifactBytes(run.runId, 'ops.json', JSON.stringify(ops, null, 2));
-    const points = rasterPoints(model, sample);
+    const raster = rasterPoints(model, sample);
     sample.dispose();
-    if (points.length) await ctx.tracker.logArtifactBytes(run.runId, 'raster.svg', await renderSvg(rasterChart(points, `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`)));
+    if (raster.points.length) {
+      const title = `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`;
+      await ctx.tracker.logArtifactBytes(run.runId, 'raster.svg', await renderSvg(rasterChart(raster.points, title, raster.steps)));
+    }
     await ctx.tracker.logArtifactBytes(run.runId, 'model.safetensors', serializeModule(model, { config_hash: trial.hash }));
     if (c.export.onnx) await exportAndCheck(ctx.tracker, run.runId, model, data.test, c.export.checkSamples);
     await ctx.tracker.endRun(run.runId, 'FINISHED');

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { registry } from '@hybridspike/core';
+import { registry, Rng } from '@hybridspike/core';
 import { describe, expect, it } from 'vitest';
 import { batches, batchCount, trainValidationSplit } from './batches.js';
 import { loadCifar10, loadCifar100 } from './cifar.js';
@@ -153,13 +153,37 @@ describe('batching', () => {
   });
 
   it('flips, crops and normalises', () => {
-    const flipped = [...batches({ ...tiny, count: 1, images: tiny.images.subarray(0, 6), labels: tiny.labels.subarray(0, 1) }, { batchSize: 1, augment: { flip: true }, seed: 0, epoch: 3 })];
-    const row = Array.from(flipped[0]!.x.subarray(0, 3)).map((v) => Math.round(v * 255));
-    expect([[0, 1, 2], [2, 1, 0]]).toContainEqual(row);
+    // Flip: replay the augmentation stream; each image is mirrored exactly when its draw says so.
+    const flipB = [...batches(tiny, { batchSize: 10, augment: { flip: true }, seed: 0, epoch: 3 })][0]!;
+    const draws = new Rng('0:3:augment');
+    const px = (x: Float32Array, j: number) => Array.from(x.subarray(j * 6, j * 6 + 6)).map((v) => Math.round(v * 255));
+    const mirrored = (i: number) => [2, 1, 0, 5, 4, 3].map((k) => tiny.images[i * 6 + k]!);
+    let flips = 0;
+    for (let j = 0; j < 10; j++) {
+      const flip = draws.uniform() < 0.5;
+      flips += flip ? 1 : 0;
+      expect(px(flipB.x, j)).toEqual(flip ? mirrored(j) : Array.from(tiny.images.subarray(j * 6, j * 6 + 6)));
+    }
+    expect(flips).toBeGreaterThan(0);
+    expect(flips).toBeLessThan(10);
     const norm = [...batches(tiny, { batchSize: 10, normalize: { mean: [0.5], std: [0.25] } })][0]!;
     expect(norm.x[0]).toBeCloseTo((0 - 0.5) / 0.25, 6);
+    // Crop: the image shifted by the replayed (dy, dx) in [-1, 1], zeros where it leaves the frame.
     const crop = [...batches(tiny, { batchSize: 10, augment: { cropPadding: 1 }, seed: 4 })][0]!;
-    expect(crop.x.length).toBe(60);
+    const shifts = new Rng('4:0:augment');
+    let moved = 0;
+    for (let j = 0; j < 10; j++) {
+      const dy = shifts.int(3) - 1;
+      const dx = shifts.int(3) - 1;
+      moved += dy || dx ? 1 : 0;
+      const want: number[] = [];
+      for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) {
+        const [sy, sx] = [y + dy, x + dx];
+        want.push(sy >= 0 && sy < 2 && sx >= 0 && sx < 3 ? tiny.images[j * 6 + sy * 3 + sx]! : 0);
+      }
+      expect(px(crop.x, j)).toEqual(want);
+    }
+    expect(moved).toBeGreaterThan(0);
     expect(() => [...batches(tiny, { batchSize: 0 })]).toThrow(/positive integer/);
     expect(() => [...batches({ ...tiny, count: 0 }, { batchSize: 2 })]).toThrow(/empty/);
   });
@@ -194,6 +218,20 @@ describe('batching', () => {
     const other = trainValidationSplit(ds, { validation: 0.1, seed: 4, stratified: true }).validation;
     expect(counts(other)).toEqual([5, 3, 2]);
     expect(Array.from(other.images)).not.toEqual(Array.from(validation.images));
+  });
+
+  it('bilinear resize follows PyTorch (align_corners false), hand-computed', () => {
+    const one = (images: number[], h: number, w: number): Dataset => ({ name: 'b', images: Uint8Array.from(images), labels: Uint8Array.of(0), count: 1, height: h, width: w, channels: 1, classes: 2 });
+    // 2x2 -> 4x4: rows/columns weigh the source 1, 3/4 + 1/4, 1/4 + 3/4, 1 (edges clamp).
+    const up = resizeDataset(one([0, 100, 200, 40], 2, 2), { height: 4, width: 4 }, 'bilinear');
+    const at = (y: number, x: number) => up.images[y * 4 + x];
+    expect([at(0, 0), at(0, 1), at(0, 2), at(0, 3)]).toEqual([0, 25, 75, 100]);
+    expect(at(1, 1)).toBe(59); // 0.75 * (0.75*0 + 0.25*100) + 0.25 * (0.75*200 + 0.25*40) = 58.75
+    expect(at(2, 2)).toBe(79); // 0.25 * 75 + 0.75 * 80 = 78.75
+    expect([at(3, 0), at(3, 3)]).toEqual([200, 40]);
+    // 4x4 -> 2x2: each output is the mean of its 2x2 block (sample points at 0.5 and 2.5).
+    const down = resizeDataset(one(Array.from({ length: 16 }, (_, i) => i), 4, 4), { height: 2, width: 2 }, 'bilinear');
+    expect(Array.from(down.images)).toEqual([3, 5, 11, 13]); // 2.5, 4.5, 10.5, 12.5 rounded half up
   });
 
   it('registers the datasets by name', () => {

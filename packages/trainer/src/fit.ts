@@ -133,8 +133,11 @@ export function fit(model: Module, options: FitOptions): FitResult {
   let interrupted = false;
   const divergence = options.divergenceFactor ?? 1000;
   let firstLoss: number | null = null;
-  const lastGood = (epoch: number) =>
-    options.checkpointDir && epoch > 0 ? `the last good checkpoint (epoch ${epoch}) is in ${options.checkpointDir}` : 'no checkpoint was written yet (the first epoch did not finish)';
+  const lastGood = (epoch: number) => {
+    if (!options.checkpointDir) return 'no checkpointDir was set, so nothing was saved';
+    if (epoch === 0) return 'no checkpoint was written yet (the first epoch did not finish)';
+    return `the last good checkpoint (epoch ${epoch}) is in ${options.checkpointDir}`;
+  };
   model.train();
   for (let epoch = start; epoch < epochs && !stoppedEarly && !interrupted; epoch++) {
     optimizer.lr = schedule(epoch, baseLr);

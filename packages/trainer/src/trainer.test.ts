@@ -158,13 +158,50 @@ describe('fit / evaluate', () => {
     expect(() => fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true })).toThrow(/restoreBest needs a validation set/);
   });
 
-  it('early stopping and evaluate', () => {
-    const r = fit(tiny(), { ...base, epochs: 5, earlyStopping: { patience: 1, monitor: 'valLoss' }, callbacks: { onEpochEnd: (l) => (l.epoch === 2 ? 'stop' : undefined) } });
-    expect(r.history.length).toBeLessThanOrEqual(2);
-    const e = evaluate(tiny(), val);
-    expect(e.count).toBe(16);
-    expect(e.accuracy).toBeGreaterThanOrEqual(0);
-    expect(e.top5).toBe(1);
+  it('early stopping: stops once the monitored metric has not improved for `patience` epochs', () => {
+    const model = tiny();
+    const r = fit(model, {
+      ...base,
+      epochs: 6,
+      divergenceFactor: Infinity,
+      earlyStopping: { patience: 2, monitor: 'valLoss' },
+      callbacks: {
+        // After epoch 2 the weights are wrecked every epoch: validation loss cannot improve again.
+        onEpochEnd: (l) => {
+          if (l.epoch >= 2) for (const p of model.parameters().values()) p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', l.epoch)));
+        },
+      },
+    });
+    expect(r.stoppedEarly).toBe(true);
+    expect(r.bestEpoch).toBeLessThanOrEqual(2);
+    expect(r.history.length).toBe(r.bestEpoch! + 2);
     expect(() => fit(tiny(), { ...base, epochs: 0 })).toThrow(/epochs/);
+  });
+
+  it('evaluate: loss, top-1 and top-5 against a hand computation', () => {
+    // A model whose logits are its 6 input pixels (scaled to [0, 1]): ranks are set by the images.
+    class PixelLogits extends Module {
+      forward(x: tf.Tensor) {
+        return tf.reshape(x, [x.shape[0]!, 6]);
+      }
+    }
+    const rows = [
+      [9, 1, 2, 3, 4, 5], // label 0 is the top: top-1 and top-5 hit
+      [9, 1, 2, 3, 4, 5], // label 2 is 4th: top-5 hit only
+      [9, 1, 2, 3, 4, 5], // label 1 is last (6th): neither
+      [0, 0, 0, 0, 0, 200], // label 5 top
+    ];
+    const labels = [0, 2, 1, 5];
+    const ds: Dataset = { name: 'px', images: Uint8Array.from(rows.flat()), labels: Uint8Array.from(labels), count: 4, height: 1, width: 6, channels: 1, classes: 6 };
+    const e = evaluate(new PixelLogits(), ds, { batchSize: 3 });
+    expect(e.count).toBe(4);
+    expect(e.accuracy).toBe(2 / 4);
+    expect(e.top5).toBe(3 / 4);
+    const ce = (row: number[], y: number) => {
+      const z = row.map((v) => Math.fround(v / 255));
+      const lse = Math.log(z.reduce((a, v) => a + Math.exp(v), 0));
+      return lse - z[y]!;
+    };
+    expect(e.loss).toBeCloseTo(rows.reduce((a, r, i) => a + ce(r, labels[i]!), 0) / 4, 5);
   });
 });
