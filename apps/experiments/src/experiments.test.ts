@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { reproduce } from './reproduce.js';
-import { finishedRuns, runTrial, TAG } from './run-trial.js';
+import { finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
+import { evaluate } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 
 const tiny = (extra = '') => `
@@ -145,7 +146,14 @@ describe('running sweeps', () => {
     expect(run.tags[TAG.sweep]).toBe('tiny');
     expect(run.tags[TAG.backend]).toBe('wasm');
     expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(run.metrics.test_accuracy).toBeGreaterThanOrEqual(0);
+    // The logged test accuracy is what the logged weights score on the test set, recomputed.
+    const { model, test } = await loadTrialModel(ws.tracker, run.info.runId, loaded.trials[0]!);
+    const rescored = evaluate(model, test, { batchSize: 32 });
+    model.dispose();
+    expect(run.metrics.test_accuracy).toBe(rescored.accuracy);
+    expect(run.metrics.test_loss).toBeCloseTo(rescored.loss, 6);
+    expect(Number(run.params.validation_samples)).toBe(6);
+    expect(Number(run.params.train_samples)).toBe(58);
     const runDir = join(root, 'mlruns', exp, run.info.runId);
     expect(readdirSync(join(runDir, 'artifacts')).sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'ops.json', 'raster.svg']));
     expect(readFileSync(join(runDir, 'metrics', 'val_accuracy'), 'utf8')).toMatch(/^\d+ [\d.]+ 1\n$/);

@@ -50,6 +50,25 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
     expect(() => has8Vgg({ ...opts, branch: 'hybrid', snnTwin: 'end-to-end' })).toThrow(/applies to branch 'snn' only/);
     expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(/'end-to-end' or 'layerwise'/);
   });
+
+  it("has8ResNet's ANN twin at base 64 is torchvision's ResNet-18/34/50 (10 classes), parameter for parameter", () => {
+    // torchvision.models.resnet18/34/50(num_classes=10): 11,181,642 / 21,289,802 / 23,528,522 parameters.
+    const expected = { resnet18: 11_181_642, resnet34: 21_289_802, resnet50: 23_528_522 } as const;
+    for (const [preset, count] of Object.entries(expected)) {
+      const m = has8ResNet({ inChannels: 3, numClasses: 10, base: 64, preset: preset as keyof typeof expected, branch: 'ann' });
+      expect(m.parameterCount()).toBe(count);
+      m.dispose();
+    }
+    // Layout of a basic block's shapes (stage 2, first block: stride 2, projection shortcut).
+    const r = has8ResNet({ inChannels: 3, numClasses: 10, base: 8, preset: 'resnet18', branch: 'ann' });
+    const shapes = Object.fromEntries([...r.parameters()].map(([k, v]) => [k, v.shape]));
+    expect(shapes['stem.ann.conv.weight']).toEqual([7, 7, 3, 8]);
+    expect(shapes['stages.2.ann.conv1.weight']).toEqual([3, 3, 8, 16]);
+    expect(shapes['stages.2.ann.down_conv.weight']).toEqual([1, 1, 8, 16]);
+    expect(shapes['stages.3.ann.down_conv.weight']).toBeUndefined();
+    expect(shapes['fc.weight']).toEqual([64, 10]);
+    r.dispose();
+  });
 });
 
 for (const backend of TEST_BACKENDS) {

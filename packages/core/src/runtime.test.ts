@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentBackend, initRuntime } from './runtime.js';
+import { currentBackend, initRuntime, pickBackend } from './runtime.js';
 
 describe('initRuntime', () => {
   const saved = process.env.HYBRIDSPIKE_BACKEND;
@@ -9,11 +9,30 @@ describe('initRuntime', () => {
     else process.env.HYBRIDSPIKE_BACKEND = saved;
   });
 
-  it('starts a backend when none is forced, preferring node, then wasm', async () => {
+  it('starts a backend when none is forced', async () => {
     delete process.env.HYBRIDSPIKE_BACKEND;
     const { backend } = await initRuntime();
     expect(['node', 'wasm']).toContain(backend);
     expect(currentBackend()).toBe(backend);
+  });
+
+  it('prefers node, then wasm, then cpu, taking the first that starts', async () => {
+    const starts = (ok: string[]) => {
+      const tried: string[] = [];
+      const start = async (name: string) => {
+        tried.push(name);
+        return ok.includes(name);
+      };
+      return { start, tried };
+    };
+    const all = starts(['node', 'wasm', 'cpu']);
+    expect(await pickBackend(all.start)).toEqual({ backend: 'node', skipped: [] });
+    expect(all.tried).toEqual(['node']);
+    const noNode = starts(['wasm', 'cpu']);
+    expect(await pickBackend(noNode.start)).toEqual({ backend: 'wasm', skipped: ['node'] });
+    expect(await pickBackend(starts(['cpu', 'node']).start)).toEqual({ backend: 'node', skipped: [] });
+    expect(await pickBackend(starts(['cpu']).start)).toEqual({ backend: 'cpu', skipped: ['node', 'wasm'] });
+    await expect(pickBackend(starts([]).start)).rejects.toThrow(/no tensor backend could be started \(tried node, wasm, cpu\)/);
   });
 
   it('honours HYBRIDSPIKE_BACKEND and options.backend', async () => {

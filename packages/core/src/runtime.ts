@@ -73,17 +73,29 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backe
     }
     current = forced;
   } else {
-    for (const name of ['node', 'wasm', 'cpu'] as const) {
-      if (await activate(name)) {
-        current = name;
-        break;
-      }
-    }
-    if (current === undefined) throw new HybridSpikeError('BACKEND_UNAVAILABLE', 'no tensor backend could be started.');
+    const picked = await pickBackend(activate);
+    current = picked.backend;
+    if (options.verbose && picked.skipped.length) console.error(`[hybridspike] skipped backends: ${picked.skipped.join(', ')} (could not be started)`);
   }
   await tf.ready();
   if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}`);
   return { backend: current };
+}
+
+/** The automatic preference order: fastest first. */
+export const BACKEND_ORDER: readonly BackendName[] = ['node', 'wasm', 'cpu'];
+
+/**
+ * The first backend of {@link BACKEND_ORDER} that `start` can start, and the ones skipped
+ * before it. Throws when none starts.
+ */
+export async function pickBackend(start: (name: BackendName) => Promise<boolean>): Promise<{ backend: BackendName; skipped: BackendName[] }> {
+  const skipped: BackendName[] = [];
+  for (const name of BACKEND_ORDER) {
+    if (await start(name)) return { backend: name, skipped };
+    skipped.push(name);
+  }
+  throw new HybridSpikeError('BACKEND_UNAVAILABLE', `no tensor backend could be started (tried ${BACKEND_ORDER.join(', ')}).`);
 }
 
 /** The backend {@link initRuntime} chose; throws when the runtime was not started. */

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBitPlane, decodeRate } from './decoders.js';
+import { BitPlaneEncoder } from './bitplane.js';
 import { LatencyEncoder } from './latency.js';
 import { RateEncoder } from './rate.js';
 import { TemporalBitEncoder } from './temporal-bit.js';
@@ -66,8 +67,17 @@ for (const backend of TEST_BACKENDS) {
         const planes = tf.slice(s, [0, 0, 0], [8, 1, 3]);
         expect(Array.from(decodeBitPlane(planes).dataSync())).toEqual([0.2, 1, 0.6].map((v) => Math.fround(Math.floor(Math.fround(v) * 255) / 255)));
         expect(Array.from(tf.sum(tf.slice(s, [8, 0, 0], [4, 1, 3]), 0).dataSync())).toEqual([1, 1, 1]);
-        const g = tf.grad((v: tf.Tensor) => tf.sum(enc.encode(v)))(x);
-        expect(g.dataSync().every((v) => Number.isFinite(v))).toBe(true);
+        // Gradient = the bit-plane part's surrogate gradient + the latency part's, each already
+        // checked against its formula; a weighted upstream gradient tells the steps apart.
+        const w = tf.tensor(Array.from({ length: 36 }, (_, i) => Math.sin(i + 1)), [12, 1, 3]);
+        const xs = tf.tensor([[0.2, 0.9, 0.6]]);
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, enc.encode(v))))(xs).dataSync();
+        const gPlanes = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(w, [0, 0, 0], [8, 1, 3]), new BitPlaneEncoder().encode(v))))(xs).dataSync();
+        const gLatency = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(w, [8, 0, 0], [4, 1, 3]), new LatencyEncoder({ steps: 4 }).encode(v))))(xs).dataSync();
+        const expected = Array.from(gPlanes, (a, i) => a + gLatency[i]!);
+        expect(Array.from(gPlanes).some((v) => Math.abs(v) > 1e-3)).toBe(true);
+        expect(Array.from(gLatency).some((v) => Math.abs(v) > 1e-4)).toBe(true);
+        expect(maxRelDiff(g, expected)).toBeLessThan(1e-5);
       });
     });
 

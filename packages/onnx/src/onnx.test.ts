@@ -76,6 +76,22 @@ describe('ONNX export', () => {
     expect(JSON.parse(meta['hybridspike.config']!).model).toBe('has8Vgg');
   });
 
+  it('the parity check fails when the model and the export disagree (no tie excuses it)', async () => {
+    const m = has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 1, hidden: [8, 8], branch: 'snn', neuron: { name: 'lif', vThreshold: 0.3 } });
+    m.eval();
+    const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 11);
+    const debug = exportOnnxDetailed(m, { inputShape: [1, 8, 8], debugSpikes: true });
+    const same = await checkOnnx(debug.bytes, m, x, { spikeOutputs: debug.spikeOutputs });
+    expect(same.ok).toBe(true);
+    // Change the tfjs model after export: the first conv's weights no longer match.
+    const w = m.parameters().get('blocks.0.snn.conv.weight')!;
+    w.assign(tf.mul(w, -1.5));
+    const r = await checkOnnx(debug.bytes, m, x, { spikeOutputs: debug.spikeOutputs });
+    expect(r.ok).toBe(false);
+    expect(r.nonTieMismatches).toBeGreaterThan(0);
+    expect(r.tiedSamples).toBeLessThan(6);
+  });
+
   it('names the module that cannot be exported and why', () => {
     const rate = has8Vgg({ inChannels: 1, numClasses: 2, base: 1, depth: 1, hidden: [4, 4], encoder: new RateEncoder() });
     expect(() => exportOnnxDetailed(rate, { inputShape: [1, 8, 8] })).toThrow(/cannot export 'blocks.0.snn' \(SnnConvBlock\): its 'rate' encoder draws random numbers/);
