@@ -13,6 +13,7 @@ import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-t
 import { exportBest, runSweep } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash, trialConfig } from './config.js';
+import { describeError } from './describe-error.js';
 import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
@@ -214,6 +215,6 @@ program
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {
-  console.error(`hybridspike: ${(e as Error).message}`);
+  console.error(`hybridspike: ${describeError(e)}`);
   process.exit(1);
 });

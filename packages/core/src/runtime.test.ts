@@ -1,4 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentBackend, initRuntime, pickBackend } from './runtime.js';
 
@@ -33,6 +37,18 @@ describe('initRuntime', () => {
     expect(await pickBackend(starts(['cpu', 'node']).start)).toEqual({ backend: 'node', skipped: [] });
     expect(await pickBackend(starts(['cpu']).start)).toEqual({ backend: 'cpu', skipped: ['node', 'wasm'] });
     await expect(pickBackend(starts([]).start)).rejects.toThrow(/no tensor backend could be started \(tried node, wasm, cpu\)/);
+  });
+
+  it("a user's uncaught error after picking wasm surfaces as itself with exit 1 (not from the wasm bundle, exit 7)", () => {
+    // The script must live in this package so that it resolves '@hybridspike/core' to this source.
+    const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.vitest');
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, 'throws-after-init.mjs');
+    writeFileSync(script, "import { initRuntime } from '@hybridspike/core';\nawait initRuntime({ backend: 'wasm' });\nthrow new Error('user bug here');\n");
+    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toMatch(/Error: user bug here/);
+    expect(r.stderr).not.toMatch(/tfjs-backend-wasm\.js/);
+    expect(r.status).toBe(1);
   });
 
   it('honours HYBRIDSPIKE_BACKEND and options.backend', async () => {

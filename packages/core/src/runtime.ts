@@ -34,10 +34,20 @@ async function tryNode(): Promise<boolean> {
 
 async function activate(name: BackendName): Promise<boolean> {
   if (name === 'node' && !(await tryNode())) return false;
+  const hooked = ['uncaughtException', 'unhandledRejection'];
+  const before = typeof process !== 'undefined' && process.listeners ? hooked.map((e) => process.listeners(e as 'uncaughtException')) : null;
   try {
     return await tf.setBackend(TF_NAME[name]);
   } catch {
     return false;
+  } finally {
+    // The wasm backend's Emscripten module installs handlers that rethrow from inside its own
+    // bundle (and exit 7): a user's uncaught error must surface as itself, with Node's exit 1.
+    if (before) {
+      hooked.forEach((e, i) => {
+        for (const l of process.listeners(e as 'uncaughtException')) if (!before[i]!.includes(l)) process.removeListener(e, l);
+      });
+    }
   }
 }
 

@@ -204,7 +204,7 @@ describe('batching', () => {
     // 100 samples: 50 of class 0, 30 of class 1, 20 of class 2; labels spread in blocks.
     const n = 100;
     const labels = Uint8Array.from({ length: n }, (_, i) => (i < 50 ? 0 : i < 80 ? 1 : 2));
-    const ds = { name: 'strat', images: Uint8Array.from({ length: n }, (_, i) => i), labels, count: n, height: 1, width: 1, channels: 1, classes: 3 };
+    const ds: Dataset = { name: 'strat', images: Uint8Array.from({ length: n }, (_, i) => i), labels, count: n, height: 1, width: 1, channels: 1, classes: 3 };
     const { train, validation } = trainValidationSplit(ds, { validation: 0.1, seed: 3, stratified: true });
     const counts = (d: typeof ds) => [0, 1, 2].map((c) => d.labels.filter((l) => l === c).length);
     expect(validation.count).toBe(10);
