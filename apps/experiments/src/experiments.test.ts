@@ -192,6 +192,25 @@ describe('running sweeps', () => {
     expect(resumed.metrics.test_loss).toBe(straight.metrics.test_loss);
   });
 
+  it('a corrupt checkpoint fails its trial naming the file, shows as FAILED, and --force discards it', async () => {
+    const f = sweepFile(tiny().replace('epochs: 1', 'epochs: 2'));
+    const { loaded, plugins } = await openSweep(f);
+    const trial = loaded.trials[0]!;
+    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    let reads = 0;
+    const signal = { get aborted() { return ++reads > 2; } } as AbortSignal;
+    const ctx = { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true };
+    const killed = await runTrial(trial, { ...ctx, signal });
+    const state = join(killed.checkpointDir, 'trainer.json');
+    writeFileSync(state, '{"epoch": 1, "hist');
+    await expect(runTrial(trial, ctx)).rejects.toThrow(/checkpoint '.*trainer\.json' is corrupt/);
+    const rep = await writeReport(ws.tracker, exp, loaded, join(ws.root, 'reports', 'tiny'));
+    expect(rep.rows[0]!.status).toBe('FAILED');
+    const forced = await runTrial(trial, { ...ctx, force: true });
+    expect((await ws.tracker.getRun(forced.runId)).info.status).toBe('FINISHED');
+  });
+
   it('loads a third-party plugin named in the sweep file and uses its components', async () => {
     const f = sweepFile(
       tiny(`axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),

@@ -51,6 +51,16 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
     expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(/'end-to-end' or 'layerwise'/);
   });
 
+  it('checks options at construction, naming the option (not later inside a kernel)', () => {
+    const ok = { inChannels: 1, numClasses: 10 };
+    expect(() => has8Vgg({ ...ok, base: 0 })).toThrow(/has8Vgg option 'base' must be a positive integer, got 0/);
+    expect(() => has8Vgg({ ...ok, hidden: [0, 0] })).toThrow(/has8Vgg option 'hidden' must be two positive integers, got \[0,0\]/);
+    expect(() => has8Vgg({ ...ok, depth: -1 })).toThrow(/'depth'/);
+    expect(() => has8ResNet({ ...ok, base: 0 })).toThrow(/has8ResNet option 'base' must be a positive integer, got 0/);
+    expect(() => has8ResNet({ ...ok, numClasses: 2.5 })).toThrow(/'numClasses'/);
+    expect(() => registry.create('model', { name: 'has8Vgg', ...ok, bsae: 2 })).toThrow(/bsae/);
+  });
+
   it("has8ResNet's ANN twin at base 64 is torchvision's ResNet-18/34/50 (10 classes), parameter for parameter", () => {
     // torchvision.models.resnet18/34/50(num_classes=10): 11,181,642 / 21,289,802 / 23,528,522 parameters.
     const expected = { resnet18: 11_181_642, resnet34: 21_289_802, resnet50: 23_528_522 } as const;

@@ -50,6 +50,9 @@ export class Has8ResNet extends HybridModel {
     if (layers.length < 1 || layers.some((n) => !Number.isInteger(n) || n < 1)) {
       throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'layers' must be positive integers, got [${layers}].`);
     }
+    for (const [k, v] of Object.entries({ inChannels: options.inChannels, numClasses: options.numClasses, base })) {
+      if (!Number.isInteger(v) || v < 1) throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option '${k}' must be a positive integer, got ${v}.`);
+    }
     if (block !== 'basic' && block !== 'bottleneck') throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`);
     const spec = resolveSpiking(options);
     const { inChannels: C, numClasses } = options;
