@@ -22,12 +22,19 @@ program.name('hybridspike').description('Hybrid ANN-SNN (HAS-8) experiments: swe
 const rootOption = () =>
   new Option('--root <dir>', 'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/ (relative paths: to where you ran the command)').default('.').argParser(userPath);
 
+/**
+ * First SIGINT / SIGTERM: abort (training stops after the current batch, the run is marked
+ * KILLED), and the process exits 130 / 143 when the command has wound down; a second signal
+ * exits at once.
+ */
 function interruptible(): AbortController {
   const ac = new AbortController();
-  const stop = () => {
-    if (ac.signal.aborted) process.exit(130);
-    console.error('\n[hybridspike] interrupt: finishing the current batch, marking the run KILLED (Ctrl-C again to quit now)');
-    ac.abort();
+  const stop = (signal: NodeJS.Signals) => {
+    const code = signal === 'SIGTERM' ? 143 : 130;
+    if (ac.signal.aborted) process.exit(code);
+    console.error(`\n[hybridspike] ${signal}: finishing the current batch, marking the run KILLED (send it again to quit now)`);
+    process.exitCode = code;
+    ac.abort(signal);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -67,7 +74,6 @@ program
     const failed = [...outcomes].filter(([, v]) => v === 'failed').map(([i]) => i);
     if (ac.signal.aborted) {
       console.error('[hybridspike] sweep interrupted; run the same command again to continue where it stopped.');
-      process.exitCode = 130;
       return;
     }
     if (loaded.sweep.best.exportOnnx) {
@@ -113,7 +119,6 @@ program
     const ac = interruptible();
     const r = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: loaded.sweep.name, runsDir: ws.runsDir, plugins, force: o.force, quiet: o.quiet, signal: ac.signal });
     console.log(JSON.stringify({ trial: index, runId: r.runId, skipped: r.skipped, metrics: r.metrics }));
-    if (ac.signal.aborted) process.exitCode = 130;
   });
 
 program

@@ -150,7 +150,7 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
     await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, validation_samples: data.validation?.count ?? 0, test_samples: data.test.count });
     await ctx.tracker.logArtifactBytes(run.runId, 'config.json', JSON.stringify({ config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index }, null, 2));
     if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`);
-    const result = fit(model, {
+    const result = await fit(model, {
       train: data.train,
       validation: data.validation ?? undefined,
       // Model selection on the validation set only; the test set is evaluated once, below.

@@ -13,12 +13,19 @@ export interface SweepRunOptions {
   signal?: AbortSignal;
 }
 
-function runChild(file: string, index: number, ws: Workspace, force: boolean): Promise<number> {
+function runChild(file: string, index: number, ws: Workspace, force: boolean, signal?: AbortSignal): Promise<number> {
   const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
   const args = [...process.execArgv, cli, 'trial', file, '--index', String(index), '--root', ws.root, '--quiet', ...(force ? ['--force'] : [])];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    child.on('exit', (code) => resolve(code ?? 1));
+    // A signal sent to this process only (kill <pid>) must reach the trials it runs, so that
+    // each stops after its batch and marks its run KILLED.
+    const forward = () => child.kill(signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+    signal?.addEventListener('abort', forward, { once: true });
+    child.on('exit', (code) => {
+      signal?.removeEventListener('abort', forward);
+      resolve(code ?? 1);
+    });
   });
 }
 
@@ -44,7 +51,7 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
           out.set(t.index, 'skipped-by-signal');
           continue;
         }
-        const code = await runChild(loaded.file, t.index, ws, o.force ?? false);
+        const code = await runChild(loaded.file, t.index, ws, o.force ?? false, o.signal);
         const runs = await finishedRuns(ws.tracker, experimentId, t.hash);
         out.set(t.index, code === 0 && runs[0] ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' } : 'failed');
         progress(t.index);

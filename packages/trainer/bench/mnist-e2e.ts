@@ -20,7 +20,7 @@ console.log(`backend ${backend}; has8Vgg base ${base}; encoder ${JSON.stringify(
 for (const branch of branches) {
   const model = has8Vgg({ inChannels: 1, numClasses: 10, base, branch, seed: 0, encoder });
   const t0 = performance.now();
-  const r = fit(model, {
+  const r = await fit(model, {
     train,
     validation: test,
     epochs,

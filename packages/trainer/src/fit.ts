@@ -93,9 +93,11 @@ function encoderRng(model: Module): RngHolder | null {
  * step per batch, validation, a checkpoint (weights, optimiser slots, RNG and trainer state,
  * written atomically), callbacks and early stopping. A NaN/Inf loss stops with an error and
  * leaves the last good checkpoint in place. `resume` continues from `checkpointDir` and gives
- * the same numbers as an uninterrupted run with the same seed and backend.
+ * the same numbers as an uninterrupted run with the same seed and backend. Asynchronous: it
+ * yields to the event loop once per batch, so an `AbortSignal` aborted by a signal handler stops
+ * training after the current batch.
  */
-export function fit(model: Module, options: FitOptions): FitResult {
+export async function fit(model: Module, options: FitOptions): Promise<FitResult> {
   const { train, epochs, batchSize } = options;
   if (!Number.isInteger(epochs) || epochs < 1) throw new HybridSpikeError('BAD_ARGUMENT', `epochs must be a positive integer, got ${epochs}.`);
   if (options.resume && !options.checkpointDir) throw new HybridSpikeError('BAD_ARGUMENT', 'resume needs a checkpointDir to resume from.');
@@ -149,6 +151,9 @@ export function fit(model: Module, options: FitOptions): FitResult {
     let seen = 0;
     let b = 0;
     for (const batch of batches(train, { batchSize, shuffle: true, seed, epoch, augment: options.augment, normalize: options.normalize })) {
+      // Let the event loop run once per batch: signal handlers (Ctrl-C, SIGTERM) and pending
+      // tracking requests get their turn while training goes on.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (options.signal?.aborted) {
         interrupted = true;
         break;

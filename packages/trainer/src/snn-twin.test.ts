@@ -24,9 +24,9 @@ describe('SNN-only twin of has8Vgg', () => {
   const opts = { inChannels: 1, numClasses: 10, base: 2, hidden: [128, 64] as [number, number], branch: 'snn' as const, seed: 0 };
   const run = (model: HybridModel) => fit(model, { train, epochs: 1, batchSize: 32, seed: 0, optimizer: new Adam({ lr: 3e-3, weightDecay: 1e-3 }), progress: 'quiet' });
 
-  it('learns within one epoch (training loss below 2.0) and its head fires', () => {
+  it('learns within one epoch (training loss below 2.0) and its head fires', async () => {
     const model = has8Vgg(opts);
-    run(model);
+    await run(model);
     const after = evaluate(model, train, { batchSize: 32 });
     expect(after.loss).toBeLessThan(2.0);
     const rates = headRates(model, probe());
@@ -35,9 +35,9 @@ describe('SNN-only twin of has8Vgg', () => {
     model.dispose();
   }, 120_000);
 
-  it("the layerwise twin (the hybrid's SNN side alone) stays at chance: why the default differs", () => {
+  it("the layerwise twin (the hybrid's SNN side alone) stays at chance: why the default differs", async () => {
     const model = has8Vgg({ ...opts, snnTwin: 'layerwise' });
-    run(model);
+    await run(model);
     expect(evaluate(model, train, { batchSize: 32 }).loss).toBeGreaterThan(2.2);
     expect(headRates(model, probe()).every((r) => r === 0)).toBe(true);
     model.dispose();

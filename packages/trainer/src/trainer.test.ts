@@ -45,21 +45,21 @@ const tiny = () => has8Vgg({ inChannels: 1, numClasses: 2, base: 2, depth: 1, hi
 
 describe('optimisers (PyTorch semantics, hand-computed)', () => {
   beforeAll(() => useBackend('cpu'));
-  it('Adam with L2 weight decay', () => {
+  it('Adam with L2 weight decay', async () => {
     // g' = 0.5 + 0.1 * 1 = 0.6; m_hat / sqrt(v_hat) = 1 -> p = 1 - 0.1
     expect(steps(new Adam({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.9, 6);
   });
-  it('AdamW decouples the decay', () => {
+  it('AdamW decouples the decay', async () => {
     expect(steps(new AdamW({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.99 - 0.1, 6);
   });
-  it('SGD with momentum and Nesterov', () => {
+  it('SGD with momentum and Nesterov', async () => {
     const [a, b] = steps(new SGD({ lr: 0.1, momentum: 0.9 }), 2);
     expect(a).toBeCloseTo(0.95, 6);
     expect(b).toBeCloseTo(0.95 - 0.1 * (0.9 * 0.5 + 0.5), 6);
     expect(steps(new SGD({ lr: 0.1, momentum: 0.9, nesterov: true }), 1)[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.45), 6);
     expect(() => new SGD({ nesterov: true })).toThrow(/momentum/);
   });
-  it('schedules: warmup then cosine, step decay', () => {
+  it('schedules: warmup then cosine, step decay', async () => {
     const s = warmupCosine(15, 5);
     expect([0, 4, 5, 10, 15].map((e) => s(e, 1))).toEqual([0.2, 1, 1, 0.5, 0].map((v, i) => (i === 3 ? expect.closeTo(v, 9) : v)));
     expect(stepDecay(2, 0.5)(5, 1)).toBe(0.25);
@@ -72,71 +72,71 @@ describe('fit / evaluate', () => {
   const val = toyData(16, 2);
   const base = { train, validation: val, batchSize: 16, seed: 3, progress: 'quiet' as const };
 
-  it('learns, and the same seed gives the identical loss curve', () => {
-    const a = fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
-    const b = fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
+  it('learns, and the same seed gives the identical loss curve', async () => {
+    const a = await fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
+    const b = await fit(tiny(), { ...base, epochs: 2, optimizer: new Adam({ lr: 0.01 }) });
     expect(a.history.map((h) => [h.loss, h.valLoss])).toEqual(b.history.map((h) => [h.loss, h.valLoss]));
     expect(a.history[1]!.loss).toBeLessThan(a.history[0]!.loss);
     expect(a.backend).toBe('wasm');
   });
 
-  it('resume: 1 epoch + resume 1 equals 2 epochs straight, checkpoint files on disk', () => {
+  it('resume: 1 epoch + resume 1 equals 2 epochs straight, checkpoint files on disk', async () => {
     const dirA = mkdtempSync(join(tmpdir(), 'hs-fit-'));
     const dirB = mkdtempSync(join(tmpdir(), 'hs-fit-'));
-    const straight = fit(tiny(), { ...base, epochs: 2, checkpointDir: dirA });
-    fit(tiny(), { ...base, epochs: 1, checkpointDir: dirB });
-    const resumed = fit(tiny(), { ...base, epochs: 2, checkpointDir: dirB, resume: true });
+    const straight = await fit(tiny(), { ...base, epochs: 2, checkpointDir: dirA });
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: dirB });
+    const resumed = await fit(tiny(), { ...base, epochs: 2, checkpointDir: dirB, resume: true });
     const pick = (h: typeof straight.history) => h.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
     expect(pick(resumed.history)).toEqual(pick(straight.history));
     for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json']) expect(existsSync(join(dirB, f))).toBe(true);
     expect(JSON.parse(readFileSync(join(dirB, 'trainer.json'), 'utf8')).epoch).toBe(2);
   });
 
-  it('stops on a NaN loss with a clear error and keeps the last good checkpoint', () => {
+  it('stops on a NaN loss with a clear error and keeps the last good checkpoint', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-nan-'));
     const model = tiny();
     const w = model.parameters().get('head.ann.fc3.bias')!;
-    expect(() =>
-      fit(model, {
+    await expect(fit(model, {
         ...base,
         epochs: 3,
         checkpointDir: dir,
         callbacks: { onEpochEnd: () => void w.assign(tf.fill(w.shape, NaN)) },
       }),
-    ).toThrow(/loss became NaN at epoch 2, batch 1; the last good checkpoint \(epoch 1\)/);
+    ).rejects.toThrow(/loss became NaN at epoch 2, batch 1; the last good checkpoint \(epoch 1\)/);
     expect(JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')).epoch).toBe(1);
   });
 
-  it('a NaN before any checkpoint says none was written (not a folder that does not exist)', () => {
+  it('a NaN before any checkpoint says none was written (not a folder that does not exist)', async () => {
     const model = tiny();
     const w = model.parameters().get('head.ann.fc3.bias')!;
     w.assign(tf.fill(w.shape, NaN));
-    expect(() => fit(model, { ...base, epochs: 1, checkpointDir: join(tmpdir(), 'hs-never-written') })).toThrow(/epoch 1, batch 1; no checkpoint was written yet/);
+    await expect(fit(model, { ...base, epochs: 1, checkpointDir: join(tmpdir(), 'hs-never-written') })).rejects.toThrow(/epoch 1, batch 1; no checkpoint was written yet/);
   });
 
-  it('stops a diverging run (loss 1000x the first batch) as an error naming the learning rate', () => {
+  it('stops a diverging run (loss 1000x the first batch) as an error naming the learning rate', async () => {
     const run = (lr: number) => fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr }) });
-    expect(() => run(1e6)).toThrow(/training diverged: loss [\d.e+]+ at epoch \d+, batch \d+ is over 1000x the first batch's [\d.]+.*Lower the learning rate/);
-    expect(() => run(1e-3)).not.toThrow();
-    expect(() => fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr: 1e6 }), divergenceFactor: Infinity })).not.toThrow(/diverged/);
+    await expect(run(1e6)).rejects.toThrow(/training diverged: loss [\d.e+]+ at epoch \d+, batch \d+ is over 1000x the first batch's [\d.]+.*Lower the learning rate/);
+    await expect(run(1e-3)).resolves.toMatchObject({ stoppedEarly: false });
+    const off = await fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr: 1e6 }), divergenceFactor: Infinity }).then(() => 'finished', (e: Error) => e.message);
+    expect(off).not.toMatch(/diverged/);
   });
 
-  it('a corrupt checkpoint fails resume with an error naming the file', () => {
+  it('a corrupt checkpoint fails resume with an error naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-corrupt-'));
-    fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
     writeFileSync(join(dir, 'trainer.json'), '{"epoch": 1, "hist');
-    expect(() => fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).toThrow(/checkpoint '.*trainer\.json' is corrupt .*delete the folder/);
-    fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(/checkpoint '.*trainer\.json' is corrupt .*delete the folder/);
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
     writeFileSync(join(dir, 'model.safetensors'), 'garbage!');
-    expect(() => fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).toThrow(/checkpoint '.*model\.safetensors': safetensors header/);
+    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(/checkpoint '.*model\.safetensors': safetensors header/);
   });
 
-  it('restoreBest leaves the weights of the best validation epoch, not the last', () => {
+  it('restoreBest leaves the weights of the best validation epoch, not the last', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-best-'));
     const model = tiny();
     const snapshots: Float32Array[] = [];
     const weight = () => model.parameters().get('head.ann.fc3.weight')!;
-    const r = fit(model, {
+    const r = await fit(model, {
       ...base,
       epochs: 3,
       checkpointDir: dir,
@@ -155,12 +155,12 @@ describe('fit / evaluate', () => {
     expect(r.restoredBest).toBe(true);
     expect(Array.from(weight().dataSync())).toEqual(Array.from(snapshots[r.bestEpoch! - 1]!));
     expect(Array.from(weight().dataSync())).not.toEqual(Array.from(snapshots[2]!));
-    expect(() => fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true })).toThrow(/restoreBest needs a validation set/);
+    await expect(fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true })).rejects.toThrow(/restoreBest needs a validation set/);
   });
 
-  it('early stopping: stops once the monitored metric has not improved for `patience` epochs', () => {
+  it('early stopping: stops once the monitored metric has not improved for `patience` epochs', async () => {
     const model = tiny();
-    const r = fit(model, {
+    const r = await fit(model, {
       ...base,
       epochs: 6,
       divergenceFactor: Infinity,
@@ -175,10 +175,10 @@ describe('fit / evaluate', () => {
     expect(r.stoppedEarly).toBe(true);
     expect(r.bestEpoch).toBeLessThanOrEqual(2);
     expect(r.history.length).toBe(r.bestEpoch! + 2);
-    expect(() => fit(tiny(), { ...base, epochs: 0 })).toThrow(/epochs/);
+    await expect(fit(tiny(), { ...base, epochs: 0 })).rejects.toThrow(/epochs/);
   });
 
-  it('evaluate: loss, top-1 and top-5 against a hand computation', () => {
+  it('evaluate: loss, top-1 and top-5 against a hand computation', async () => {
     // A model whose logits are its 6 input pixels (scaled to [0, 1]): ranks are set by the images.
     class PixelLogits extends Module {
       forward(x: tf.Tensor) {
