@@ -23,7 +23,7 @@ axes:
 
 /** A finished run with the given metrics (only what the aggregation reads). */
 const run = (id: string, metrics: Record<string, number>): Run => ({
-  info: { runId: id, experimentId: '0', runName: id, status: 'FINISHED', startTime: 0, endTime: 1, artifactUri: '' },
+  info: { runId: id, experimentId: '0', runName: id, status: 'FINISHED', startTime: 0, endTime: 1, artifactUri: '', lifecycleStage: 'active' },
   params: {},
   metrics,
   tags: {},

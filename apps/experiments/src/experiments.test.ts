@@ -211,6 +211,20 @@ describe('running sweeps', () => {
     expect((await ws.tracker.getRun(forced.runId)).info.status).toBe('FINISHED');
   });
 
+  it('two sweeps of one file in one folder never run a trial twice (a lock per trial)', async () => {
+    const f = sweepFile(tiny());
+    const { loaded, plugins } = await openSweep(f);
+    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    const ctx = { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true };
+    const [a, b] = await Promise.all([runTrial(loaded.trials[0]!, ctx), runTrial(loaded.trials[0]!, ctx)]);
+    expect([a.lockedBy, b.lockedBy].filter(Boolean).length).toBe(1);
+    expect((await ws.tracker.searchRuns([exp])).length).toBe(1);
+    // and once it finished, a third attempt skips it as done
+    const c = await runTrial(loaded.trials[0]!, ctx);
+    expect(c.skipped && !c.lockedBy).toBe(true);
+  });
+
   it('loads a third-party plugin named in the sweep file and uses its components', async () => {
     const f = sweepFile(
       tiny(`axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),

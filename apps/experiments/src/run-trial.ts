@@ -8,8 +8,9 @@ import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
 import type { Metric, Tracker } from '@hybridspike/tracking';
 import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
+import { lockTrial, type LockOwner } from './trial-lock.js';
+import { openTrialRun, trialCheckpointDir } from './trial-run.js';
 import { flatten } from './config.js';
 import { rasterChart, renderSvg, type RasterPoint } from './plots.js';
 import { gitSha, packageVersions } from './provenance.js';
@@ -30,6 +31,8 @@ export interface TrialContext {
 
 export interface TrialOutcome {
   skipped: boolean;
+  /** Set when the trial was skipped because another process holds its lock. */
+  lockedBy?: LockOwner;
   runId: string;
   metrics: Record<string, number>;
   checkpointDir: string;
@@ -52,7 +55,7 @@ export { TAG };
 
 /** Finished runs of a config hash in an experiment (newest first). */
 export async function finishedRuns(tracker: Tracker, experimentId: string, hash: string) {
-  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED');
+  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted');
 }
 
 /** Spikes of the first sample through every neuron layer (first 48 neurons of each); silent layers are kept. */
@@ -106,6 +109,18 @@ export async function exportAndCheck(tracker: Tracker, runId: string, model: Hyb
   return report;
 }
 
+/** The metrics of one epoch, at step = epoch number. */
+function epochMetrics(e: EpochLog): Metric[] {
+  const m: Metric[] = [
+    { key: 'loss', value: e.loss, step: e.epoch },
+    { key: 'accuracy', value: e.accuracy, step: e.epoch },
+    { key: 'lr', value: e.lr, step: e.epoch },
+    { key: 'images_per_second', value: e.imagesPerSecond, step: e.epoch },
+  ];
+  if (e.valLoss !== undefined) m.push({ key: 'val_loss', value: e.valLoss, step: e.epoch }, { key: 'val_accuracy', value: e.valAccuracy!, step: e.epoch }, { key: 'val_top5', value: e.valTop5!, step: e.epoch });
+  return m;
+}
+
 /**
  * Runs one trial end to end and logs it: params (flattened config), per-epoch metrics, tags
  * (git sha, package versions, backend, seed, config hash, sweep, index), artifacts (config,
@@ -113,14 +128,32 @@ export async function exportAndCheck(tracker: Tracker, runId: string, model: Hyb
  * FINISHED run is skipped unless `force`; an interrupted one resumes from its checkpoint.
  */
 export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOutcome> {
-  const checkpointDir = join(ctx.runsDir, ctx.sweepName, trial.hash);
-  if (!ctx.force) {
+  const checkpointDir = trialCheckpointDir(ctx.runsDir, ctx.sweepName, ctx.tracker.uri, ctx.experimentId, trial.hash);
+  const skipIfFinished = async (): Promise<TrialOutcome | null> => {
+    if (ctx.force) return null;
     const done = await finishedRuns(ctx.tracker, ctx.experimentId, trial.hash);
-    if (done.length) {
-      if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) already FINISHED as run ${done[0]!.info.runId}; skipped (--force reruns it).`);
-      return { skipped: true, runId: done[0]!.info.runId, metrics: done[0]!.metrics, checkpointDir };
-    }
+    if (!done.length) return null;
+    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) already FINISHED as run ${done[0]!.info.runId}; skipped (--force reruns it).`);
+    return { skipped: true, runId: done[0]!.info.runId, metrics: done[0]!.metrics, checkpointDir };
+  };
+  const finished = await skipIfFinished();
+  if (finished) return finished;
+  const lock = lockTrial(`${checkpointDir}.lock`);
+  if (!lock.acquired) {
+    const o = lock.owner;
+    console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) is running in pid ${o.pid} on ${o.host} since ${o.startedAt}; skipped (delete ${checkpointDir}.lock if that process is gone).`);
+    return { skipped: true, runId: '', metrics: {}, checkpointDir, lockedBy: o };
   }
+  try {
+    // Another process may have finished it while we waited for the lock.
+    return (await skipIfFinished()) ?? (await runLockedTrial(trial, ctx, checkpointDir));
+  } finally {
+    lock.release();
+  }
+}
+
+/** {@link runTrial} once the trial's lock is held. */
+async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: string): Promise<TrialOutcome> {
   // --force reruns from scratch: a stale or corrupt checkpoint must not block or seed the rerun.
   if (ctx.force) rmSync(checkpointDir, { recursive: true, force: true });
   const { backend } = await initRuntime();
@@ -143,7 +176,9 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
     ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
     ...ctx.extraTags,
   };
-  const run = await ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags });
+  const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () => ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }));
+  const run = { runId: opened.runId };
+  if (opened.resumed) await ctx.tracker.setTags(run.runId, tags);
   const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
   const pending: Promise<unknown>[] = [];
   try {
@@ -166,15 +201,15 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
       signal: ctx.signal,
       progress: ctx.quiet ? 'quiet' : 'auto',
       callbacks: {
+        // Epochs the checkpoint restored whose metrics never reached the run (killed between the
+        // checkpoint and the log): log them now, so the run's history has every epoch once.
+        onResume: async (restored) => {
+          const have = new Set((await ctx.tracker.getMetricHistory(run.runId, 'loss')).map((m) => m.step));
+          const missing = restored.filter((e) => !have.has(e.epoch));
+          if (missing.length) await log(missing.flatMap(epochMetrics));
+        },
         onEpochEnd: (e: EpochLog) => {
-          const m: Metric[] = [
-            { key: 'loss', value: e.loss, step: e.epoch },
-            { key: 'accuracy', value: e.accuracy, step: e.epoch },
-            { key: 'lr', value: e.lr, step: e.epoch },
-            { key: 'images_per_second', value: e.imagesPerSecond, step: e.epoch },
-          ];
-          if (e.valLoss !== undefined) m.push({ key: 'val_loss', value: e.valLoss, step: e.epoch }, { key: 'val_accuracy', value: e.valAccuracy!, step: e.epoch }, { key: 'val_top5', value: e.valTop5!, step: e.epoch });
-          pending.push(log(m));
+          pending.push(log(epochMetrics(e)));
         },
       },
     });

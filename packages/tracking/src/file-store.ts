@@ -198,6 +198,14 @@ export class FileStore implements Tracker {
     atomicWrite(join(dir, 'meta.yaml'), YAML.stringify(meta));
   }
 
+  async reopenRun(runId: string): Promise<void> {
+    const dir = this.runDir(runId);
+    const meta = this.readMeta(dir);
+    meta.status = STATUS_CODES.RUNNING;
+    meta.end_time = null;
+    atomicWrite(join(dir, 'meta.yaml'), YAML.stringify(meta));
+  }
+
   async getRun(runId: string): Promise<Run> {
     const dir = this.runDir(runId);
     const meta = this.readMeta(dir);
@@ -277,6 +285,7 @@ function toInfo(meta: RunMeta): RunInfo {
     startTime: meta.start_time,
     endTime: meta.end_time,
     artifactUri: meta.artifact_uri,
+    lifecycleStage: meta.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
   };
 }
 

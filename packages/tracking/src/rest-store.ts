@@ -15,7 +15,7 @@ export interface RestOptions {
 }
 
 interface RawRun {
-  info: { run_id: string; experiment_id: string; run_name?: string; status: RunStatus; start_time?: string | number; end_time?: string | number; artifact_uri: string };
+  info: { run_id: string; experiment_id: string; run_name?: string; status: RunStatus; start_time?: string | number; end_time?: string | number; artifact_uri: string; lifecycle_stage?: string };
   data?: { params?: { key: string; value: string }[]; metrics?: { key: string; value: number }[]; tags?: { key: string; value: string }[] };
 }
 
@@ -177,6 +177,10 @@ export class RestStore implements Tracker {
     await this.json('POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status, end_time: endTime });
   }
 
+  async reopenRun(runId: string): Promise<void> {
+    await this.json('POST', '/api/2.0/mlflow/runs/update', { run_id: runId, status: 'RUNNING' });
+  }
+
   async getRun(runId: string): Promise<Run> {
     const r = await this.json<{ run: RawRun }>('GET', `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(runId)}`);
     return toRun(r.run);
@@ -219,6 +223,7 @@ function toInfo(r: RawRun): RunInfo {
     startTime: Number(r.info.start_time ?? 0),
     endTime: r.info.end_time === undefined ? null : Number(r.info.end_time),
     artifactUri: r.info.artifact_uri,
+    lifecycleStage: r.info.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
   };
 }
 

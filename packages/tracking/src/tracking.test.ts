@@ -129,7 +129,7 @@ function fakeMlflow() {
       return send(200, {});
     }
     if (p === '/api/2.0/mlflow/runs/update') {
-      Object.assign(runs.get(json.run_id)!.info, { status: json.status, end_time: String(json.end_time) });
+      Object.assign(runs.get(json.run_id)!.info, { status: json.status, ...(json.end_time !== undefined ? { end_time: String(json.end_time) } : {}) });
       return send(200, {});
     }
     const toRaw = (r: NonNullable<ReturnType<typeof runs.get>>) => ({

@@ -17,6 +17,8 @@ export interface RunInfo {
   startTime: number;
   endTime: number | null;
   artifactUri: string;
+  /** MLflow's lifecycle stage: `deleted` runs are in the trash (mlflow gc removes them). */
+  lifecycleStage: 'active' | 'deleted';
 }
 
 /** A run with its data: params, latest metrics and tags. */
@@ -43,6 +45,8 @@ export interface Tracker {
   /** Reads an artifact file back. */
   readArtifact(runId: string, relativePath: string): Promise<Uint8Array>;
   endRun(runId: string, status?: RunStatus, endTime?: number): Promise<void>;
+  /** Sets a run back to RUNNING (no end time) to log to it again: a resumed trial keeps its run. */
+  reopenRun(runId: string): Promise<void>;
   getRun(runId: string): Promise<Run>;
   /** Runs of experiments whose tags equal every given `tags` entry. */
   searchRuns(experimentIds: string[], tags?: Record<string, string>): Promise<Run[]>;

@@ -47,6 +47,8 @@ export interface FitOptions {
   /** Continue from `checkpointDir` when it holds a checkpoint. */
   resume?: boolean;
   callbacks?: {
+    /** After a resume, with the epochs the checkpoint restored (e.g. to log any a crash lost). */
+    onResume?: (history: EpochLog[]) => void | Promise<void>;
     onEpochEnd?: (log: EpochLog) => void | 'stop';
     onBatchEnd?: (log: BatchLog) => void;
   };
@@ -128,6 +130,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       bestEpoch = state.bestEpoch;
       if (rng && state.rng.encoder) rng.setRngState(state.rng.encoder);
       if (options.progress !== 'quiet') console.error(`[hybridspike] resuming from ${options.checkpointDir} after epoch ${start}`);
+      await options.callbacks?.onResume?.(history);
     }
   }
 
