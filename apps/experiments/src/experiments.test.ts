@@ -145,6 +145,7 @@ describe('running sweeps', () => {
     expect(run.params['model.base']).toBe('1');
     expect(run.tags[TAG.sweep]).toBe('tiny');
     expect(run.tags[TAG.backend]).toBe('wasm');
+    expect(run.tags).toMatchObject({ 'mlflow.source.name': 'hybridspike', 'mlflow.source.type': 'LOCAL', 'mlflow.user': expect.any(String) });
     expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
     // The logged test accuracy is what the logged weights score on the test set, recomputed.
     const { model, test } = await loadTrialModel(ws.tracker, run.info.runId, loaded.trials[0]!);
@@ -157,6 +158,14 @@ describe('running sweeps', () => {
     const runDir = join(root, 'mlruns', exp, run.info.runId);
     expect(readdirSync(join(runDir, 'artifacts')).sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'ops.json', 'raster.svg']));
     expect(readFileSync(join(runDir, 'metrics', 'val_accuracy'), 'utf8')).toMatch(/^\d+ [\d.]+ 1\n$/);
+    // After MLflow's delete_run, the trial is not done any more: the next sweep reruns it.
+    const metaPath = join(runDir, 'meta.yaml');
+    writeFileSync(metaPath, readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
+    const third = await runSweep(loaded, ws, exp, plugins, { quiet: true });
+    const redo = third.get(0) as { skipped: boolean; runId: string };
+    expect(redo.skipped).toBe(false);
+    expect(redo.runId).not.toBe(run.info.runId);
+    expect((third.get(1) as { skipped: boolean }).skipped).toBe(true);
     const best = await exportBest(loaded, ws, exp);
     expect(best!.report.ok).toBe(true);
     const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bestOf, groupStat, groupTrials, type ConfigGroup, type Stat } from './aggregate.js';
 import { axisChart, energyScatter, renderSvg } from './plots.js';
 import type { LoadedSweep } from './sweep.js';
-import { TAG } from './run-trial.js';
+import { SOURCE_TAGS, TAG } from './run-trial.js';
 
 export interface ReportResult {
   markdown: string;
@@ -183,7 +183,7 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   }
   // One report run per sweep, updated in place.
   const existing = all.find((r) => r.tags[TAG.kind] === 'report');
-  const reportRunId = existing?.info.runId ?? (await tracker.createRun(experimentId, { runName: `${loaded.sweep.name}-report`, tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report' } })).runId;
+  const reportRunId = existing?.info.runId ?? (await tracker.createRun(experimentId, { runName: `${loaded.sweep.name}-report`, tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report', ...SOURCE_TAGS } })).runId;
   for (const f of files) await tracker.logArtifact(reportRunId, f, 'report');
   await tracker.setTags(reportRunId, { 'hybridspike.headline': headline });
   await tracker.endRun(reportRunId, 'FINISHED');

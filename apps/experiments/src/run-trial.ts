@@ -53,6 +53,9 @@ const TAG = {
 } as const;
 export { TAG };
 
+/** MLflow's standard source tags (the UI's Source column) for every run this app creates. */
+export const SOURCE_TAGS = { 'mlflow.source.name': 'hybridspike', 'mlflow.source.type': 'LOCAL' } as const;
+
 /** Finished runs of a config hash in an experiment (newest first). */
 export async function finishedRuns(tracker: Tracker, experimentId: string, hash: string) {
   return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted');
@@ -173,6 +176,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     [TAG.plugins]: JSON.stringify(ctx.plugins),
     [TAG.overrides]: JSON.stringify(trial.overrides),
     [TAG.kind]: 'trial',
+    ...SOURCE_TAGS,
     ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
     ...ctx.extraTags,
   };

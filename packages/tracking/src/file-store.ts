@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { MLFLOW_LIMITS, STATUS_CODES, STATUS_NAMES, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
+import { checkMetric, MLFLOW_LIMITS, STATUS_CODES, STATUS_NAMES, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
 
 function atomicWrite(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -80,6 +80,15 @@ export class FileStore implements Tracker {
     return readdirSync(this.root).filter((d) => /^\d+$/.test(d) && existsSync(join(this.root, d, 'meta.yaml')));
   }
 
+  /** Experiments moved to `.trash/` by MLflow's `delete_experiment`: their ids and names are taken. */
+  private trashedExperiments(): { id: string; name: string }[] {
+    const trash = join(this.root, '.trash');
+    if (!existsSync(trash)) return [];
+    return readdirSync(trash)
+      .filter((d) => existsSync(join(trash, d, 'meta.yaml')))
+      .map((id) => ({ id, name: (YAML.parse(readFileSync(join(trash, id, 'meta.yaml'), 'utf8')) as { name: string }).name }));
+  }
+
   async getOrCreateExperiment(name: string): Promise<string> {
     for (const id of this.experimentIds()) {
       const meta = YAML.parse(readFileSync(join(this.root, id, 'meta.yaml'), 'utf8')) as { name: string; lifecycle_stage: string };
@@ -88,9 +97,21 @@ export class FileStore implements Tracker {
         return id;
       }
     }
-    const next = String(Math.max(0, ...this.experimentIds().map(Number)) + 1);
-    this.writeExperiment(next, name);
-    return next;
+    const trashed = this.trashedExperiments();
+    const deleted = trashed.find((e) => e.name === name);
+    if (deleted) {
+      throw new TrackingError(
+        `experiment '${name}' was deleted (it is in ${join(this.root, '.trash', deleted.id)}); restore it (mlflow experiments restore --experiment-id ${deleted.id}), remove it for good (mlflow gc), or use another name.`,
+        'RESOURCE_ALREADY_EXISTS',
+      );
+    }
+    // MLflow's scheme: a random 18-digit decimal id (a string), never a reused or computed one.
+    const taken = new Set([...this.experimentIds(), ...trashed.map((e) => e.id)]);
+    let id: string;
+    do id = String(randomInt(1, 10)) + Array.from({ length: 17 }, () => randomInt(0, 10)).join('');
+    while (taken.has(id));
+    this.writeExperiment(id, name);
+    return id;
   }
 
   private runDir(runId: string): string {
@@ -155,7 +176,7 @@ export class FileStore implements Tracker {
     const dir = this.runDir(runId);
     for (const m of metrics) {
       checkKey(m.key, 'metric');
-      if (typeof m.value !== 'number') throw new TrackingError(`metric '${m.key}' must be a number.`, 'INVALID_PARAMETER_VALUE');
+      checkMetric(m);
       const path = join(dir, 'metrics', ...m.key.split('/'));
       mkdirSync(dirname(path), { recursive: true });
       // One appendFileSync of a whole line: a crash leaves whole lines only.
@@ -232,6 +253,8 @@ export class FileStore implements Tracker {
       for (const runId of readdirSync(d)) {
         if (!existsSync(join(d, runId, 'meta.yaml'))) continue;
         const run = await this.getRun(runId);
+        // MLflow's default view (ACTIVE_ONLY): runs deleted with delete_run are not listed.
+        if (run.info.lifecycleStage === 'deleted') continue;
         if (Object.entries(tags).every(([k, v]) => run.tags[k] === v)) out.push(run);
       }
     }
@@ -262,7 +285,9 @@ function formatValue(v: number): string {
 
 function parseMetricLine(key: string, line: string): Metric {
   const [ts, value, step] = line.split(' ');
-  return { key, timestamp: Number(ts), value: value === 'nan' ? NaN : Number(value), step: Number(step ?? 0) };
+  // MLflow writes Python's str(float): 'nan', 'inf', '-inf'.
+  const v = value === 'nan' ? NaN : value === 'inf' ? Infinity : value === '-inf' ? -Infinity : Number(value);
+  return { key, timestamp: Number(ts), value: v, step: Number(step ?? 0) };
 }
 
 function* walk(dir: string, prefix = ''): Generator<[string, string]> {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { basename } from 'node:path';
-import { MLFLOW_LIMITS, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
+import { checkMetric, MLFLOW_LIMITS, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
 
 export interface RestOptions {
   /** Attempts for 5xx and network errors (default 5). */
@@ -66,7 +67,9 @@ export class RestStore implements Tracker {
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
       } catch (e) {
-        lastError = e;
+        const cause = describeFetchError(e, url);
+        lastError = new TrackingError(cause.message, undefined, undefined, { cause: e });
+        if (!cause.retry) throw new TrackingError(`MLflow server ${this.base}: ${cause.message}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, 'UNREACHABLE', undefined, { cause: e });
         continue;
       }
       if (res.status >= 500 || res.status === 429) {
@@ -89,6 +92,7 @@ export class RestStore implements Tracker {
       return res;
     }
     const why = lastError instanceof Error ? lastError.message : String(lastError);
+    // (a refused connection or a 5xx each time: the server is down or failing)
     throw new TrackingError(`MLflow server ${this.base} unreachable or failing after ${this.o.retries} attempts: ${why}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, undefined, undefined, { cause: lastError });
   }
 
@@ -115,9 +119,11 @@ export class RestStore implements Tracker {
   }
 
   async createRun(experimentId: string, options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {}): Promise<RunInfo> {
-    const tags = Object.entries({ ...(options.runName ? { 'mlflow.runName': options.runName } : {}), ...options.tags }).map(([key, value]) => ({ key, value }));
+    const user = options.tags?.['mlflow.user'] ?? localUser();
+    const tags = Object.entries({ ...(options.runName ? { 'mlflow.runName': options.runName } : {}), 'mlflow.user': user, ...options.tags }).map(([key, value]) => ({ key, value }));
     const r = await this.json<{ run: RawRun }>('POST', '/api/2.0/mlflow/runs/create', {
       experiment_id: experimentId,
+      user_id: user,
       start_time: options.startTime ?? Date.now(),
       run_name: options.runName,
       tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch),
@@ -140,7 +146,10 @@ export class RestStore implements Tracker {
   }
 
   async logMetrics(runId: string, metrics: Metric[]): Promise<void> {
-    const list = metrics.map((m) => ({ key: m.key, value: m.value, step: m.step, timestamp: m.timestamp ?? Date.now() }));
+    for (const m of metrics) checkMetric(m);
+    // JSON has no NaN or Infinity (JSON.stringify writes null, which fails the whole batch):
+    // MLflow's protobuf JSON takes them as the strings "NaN", "Infinity", "-Infinity".
+    const list = metrics.map((m) => ({ key: m.key, value: jsonDouble(m.value), step: m.step, timestamp: m.timestamp ?? Date.now() }));
     for (const part of chunk(list, MLFLOW_LIMITS.metricsPerBatch)) await this.logBatch(runId, { metrics: part });
   }
 
@@ -210,8 +219,69 @@ export class RestStore implements Tracker {
       'GET',
       `/api/2.0/mlflow/metrics/get-history?run_id=${encodeURIComponent(runId)}&metric_key=${encodeURIComponent(key)}`,
     );
-    return (r.metrics ?? []).map((m) => ({ key: m.key, value: m.value, step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0) }));
+    return (r.metrics ?? []).map((m) => ({ key: m.key, value: Number(m.value), step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0) }));
   }
+}
+
+/** A double for MLflow's JSON: finite numbers as they are, NaN and infinities as its strings. */
+export function jsonDouble(v: number): number | string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return 'Infinity';
+  if (v === -Infinity) return '-Infinity';
+  return v;
+}
+
+function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * What went wrong with a request that got no HTTP answer, in words, and whether trying again can
+ * help: a refused connection (a server restarting) or a timeout can; an unknown host or a
+ * malformed address cannot.
+ */
+export function describeFetchError(e: unknown, url: string): { message: string; retry: boolean } {
+  const err = e as Error & { cause?: NodeJS.ErrnoException & { hostname?: string } };
+  const code = err.cause?.code ?? (err as NodeJS.ErrnoException).code;
+  const where = (() => {
+    try {
+      return new URL(url).host;
+    } catch {
+      return url;
+    }
+  })();
+  switch (code) {
+    case 'ECONNREFUSED':
+      return { message: `connection refused by ${where} (nothing listens there, or the server is restarting)`, retry: true };
+    case 'ENOTFOUND':
+      return { message: `host name not found (DNS) for ${where}`, retry: false };
+    case 'EAI_AGAIN':
+      return { message: `DNS lookup for ${where} failed for now (EAI_AGAIN)`, retry: true };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+      return { message: `connection to ${where} dropped (${code})`, retry: true };
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { message: `connecting to ${where} timed out`, retry: true };
+    case 'ERR_INVALID_URL':
+    case 'ERR_INVALID_ARG_VALUE':
+      return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false };
+    default:
+      break;
+  }
+  if (err.cause?.message === 'bad port') {
+    return { message: `port ${where.split(':').pop()} is on the Fetch standard's list of blocked ("bad") ports, so no request is ever sent; run MLflow on another port (5000 is usual)`, retry: false };
+  }
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return { message: `no answer from ${where} within the request timeout`, retry: true };
+  if (err instanceof TypeError && /URL|port/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
+    return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false };
+  }
+  return { message: `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`, retry: true };
 }
 
 function toInfo(r: RawRun): RunInfo {
@@ -229,5 +299,5 @@ function toInfo(r: RawRun): RunInfo {
 
 function toRun(r: RawRun): Run {
   const kv = (xs?: { key: string; value: string }[]) => Object.fromEntries((xs ?? []).map((x) => [x.key, x.value]));
-  return { info: toInfo(r), params: kv(r.data?.params), metrics: Object.fromEntries((r.data?.metrics ?? []).map((m) => [m.key, m.value])), tags: kv(r.data?.tags) };
+  return { info: toInfo(r), params: kv(r.data?.params), metrics: Object.fromEntries((r.data?.metrics ?? []).map((m) => [m.key, Number(m.value)])), tags: kv(r.data?.tags) };
 }

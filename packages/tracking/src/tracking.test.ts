@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,9 @@ describe('FileStore (MLflow 2.x layout)', () => {
     expect(meta0.artifact_location).toMatch(/^file:\/\//);
     expect(typeof meta0.creation_time).toBe('number');
     const id = await store.getOrCreateExperiment('sweep-a');
-    expect(id).toBe('1');
-    expect(await store.getOrCreateExperiment('sweep-a')).toBe('1');
-    expect(YAML.parse(readFileSync(join(root, '1', 'meta.yaml'), 'utf8'))).toMatchObject({ experiment_id: '1', name: 'sweep-a', last_update_time: expect.any(Number) });
+    expect(id).toMatch(/^[1-9]\d{17}$/);
+    expect(await store.getOrCreateExperiment('sweep-a')).toBe(id);
+    expect(YAML.parse(readFileSync(join(root, id, 'meta.yaml'), 'utf8'))).toMatchObject({ experiment_id: id, name: 'sweep-a', last_update_time: expect.any(Number) });
   });
 
   it('writes runs exactly as the FileStore reads them', async () => {
@@ -64,6 +64,39 @@ describe('FileStore (MLflow 2.x layout)', () => {
     await expect(store.logParams(run.runId, { lr: 0.2 })).rejects.toThrow(/param 'lr' was already logged as '0.1' and cannot change to '0.2'/);
     await expect(store.logParams(run.runId, { '../x': 1 })).rejects.toThrow(/invalid param name/);
     await expect(store.getRun('f'.repeat(32))).rejects.toThrow(/not found/);
+  });
+
+  it('reads inf / -inf / nan back as MLflow writes them and rejects a fractional step', async () => {
+    const exp = await store.getOrCreateExperiment('sweep-a');
+    const run = await store.createRun(exp);
+    await store.logMetrics(run.runId, [
+      { key: 'a', value: Infinity, step: 0 },
+      { key: 'b', value: -Infinity, step: 0 },
+      { key: 'c', value: NaN, step: 0 },
+    ]);
+    const back = await store.getRun(run.runId);
+    expect([back.metrics.a, back.metrics.b]).toEqual([Infinity, -Infinity]);
+    expect(back.metrics.c).toBeNaN();
+    await expect(store.logMetrics(run.runId, [{ key: 'a', value: 1, step: 0.5 }])).rejects.toThrow(/step 0.5; MLflow steps are integers/);
+  });
+
+  it("respects MLflow's deletions: deleted runs are not listed, trashed experiments are neither reused nor shadowed", async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'hs-life-')), 'mlruns');
+    const s = new FileStore(dir);
+    const exp = await s.getOrCreateExperiment('life');
+    const run = await s.createRun(exp, { tags: { k: 'v' } });
+    await s.endRun(run.runId, 'FINISHED');
+    // what mlflow's delete_run does: lifecycle_stage deleted in meta.yaml
+    const metaPath = join(dir, exp, run.runId, 'meta.yaml');
+    writeFileSync(metaPath, readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
+    expect(await s.searchRuns([exp], { k: 'v' })).toEqual([]);
+    expect((await s.getRun(run.runId)).info.lifecycleStage).toBe('deleted');
+    // what delete_experiment does: the folder moves to .trash/<id>
+    mkdirSync(join(dir, '.trash'));
+    renameSync(join(dir, exp), join(dir, '.trash', exp));
+    await expect(s.getOrCreateExperiment('life')).rejects.toThrow(/experiment 'life' was deleted .*\.trash.*restore --experiment-id/);
+    const ids = await Promise.all(['a', 'b', 'c'].map((n) => s.getOrCreateExperiment(n)));
+    expect(new Set([...ids, exp]).size).toBe(4);
   });
 
   it('createTracker picks the store from the URI', () => {
@@ -119,6 +152,11 @@ function fakeMlflow() {
       if (!run) return err(404, 'RESOURCE_DOES_NOT_EXIST', 'no run');
       if (json.metrics.length > 1000) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 1000 metrics');
       if (json.params.length + json.tags.length > 100) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 100 params and tags');
+      // MLflow's protobuf JSON: a double is a number or one of the strings NaN / Infinity / -Infinity.
+      for (const m of json.metrics) {
+        if (typeof m.value === 'string' && ['NaN', 'Infinity', '-Infinity'].includes(m.value)) continue;
+        if (typeof m.value !== 'number') return err(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'metrics[].value'`);
+      }
       for (const q of json.params) {
         const old = run.params.get(q.key);
         if (old !== undefined && old !== q.value) return err(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${q.key}' was already logged with value='${old}'`);
@@ -209,9 +247,51 @@ describe('RestStore against a local MLflow-compatible server', () => {
     fake.failNext(0);
   });
 
-  it('reports an unreachable server clearly', async () => {
-    const t = new RestStore('http://127.0.0.1:9', { backoffMs: 1, retries: 2, timeoutMs: 2000 });
-    await expect(t.getOrCreateExperiment('x')).rejects.toThrow(/unreachable or failing after 2 attempts.*MLFLOW_TRACKING_URI/);
+  it('reports an unreachable server clearly: refused is retried and named; a bad address is not retried', async () => {
+    // a port nothing listens on: open a server, note its port, close it
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const closed = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const t = new RestStore(`http://127.0.0.1:${closed}`, { backoffMs: 1, retries: 2, timeoutMs: 2000 });
+    await expect(t.getOrCreateExperiment('x')).rejects.toThrow(new RegExp(`after 2 attempts: connection refused by 127\\.0\\.0\\.1:${closed} .*MLFLOW_TRACKING_URI`));
+    const blocked = await new RestStore('http://127.0.0.1:9', { backoffMs: 1, retries: 3 }).getOrCreateExperiment('x').catch((x: Error) => x);
+    expect(String(blocked)).toMatch(/port 9 is on the Fetch standard's list of blocked \("bad"\) ports/);
+    let calls = 0;
+    const counting = ((...a: Parameters<typeof fetch>) => {
+      calls++;
+      return fetch(...a);
+    }) as typeof fetch;
+    const bad = new RestStore('http://127.0.0.1:99999', { backoffMs: 1, retries: 4, fetch: counting });
+    const e = (await bad.getOrCreateExperiment('x').then(() => null, (x: unknown) => x)) as TrackingError;
+    expect(String(e)).toMatch(/'http:\/\/127\.0\.0\.1:99999.*' is not a valid address/);
+    expect(e.errorCode).toBe('UNREACHABLE');
+    expect(calls).toBe(1);
+  });
+
+  it('sends NaN and infinities as MLflow strings (the batch is not rejected) and reads them back', async () => {
+    const t = new RestStore(uri, { backoffMs: 1 });
+    const exp = await t.getOrCreateExperiment('nan');
+    const run = await t.createRun(exp);
+    await t.logMetrics(run.runId, [
+      { key: 'loss', value: NaN, step: 1 },
+      { key: 'grad', value: Infinity, step: 1 },
+      { key: 'low', value: -Infinity, step: 1 },
+      { key: 'ok', value: 0.5, step: 1 },
+    ]);
+    const back = await t.getRun(run.runId);
+    expect(back.metrics).toMatchObject({ grad: Infinity, low: -Infinity, ok: 0.5 });
+    expect(back.metrics.loss).toBeNaN();
+    await expect(t.logMetrics(run.runId, [{ key: 'x', value: 1, step: 1.5 }])).rejects.toThrow(/step 1.5; MLflow steps are integers/);
+  });
+
+  it('records the user on REST runs (mlflow.user and user_id)', async () => {
+    const t = new RestStore(uri, { backoffMs: 1 });
+    const exp = await t.getOrCreateExperiment('user');
+    await t.createRun(exp, { runName: 'u' });
+    const create = fake.calls.filter((c) => c.path.endsWith('runs/create')).pop()!.body as { user_id: string; tags: { key: string; value: string }[] };
+    expect(create.user_id).toMatch(/\S/);
+    expect(create.tags).toContainEqual({ key: 'mlflow.user', value: create.user_id });
   });
 });
 

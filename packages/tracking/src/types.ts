@@ -71,3 +71,12 @@ export class TrackingError extends Error {
     super(message, options);
   }
 }
+
+/** MLflow steps and timestamps are int64: a fractional or non-finite one breaks its readers. */
+export function checkMetric(m: Metric): void {
+  if (typeof m.value !== 'number') throw new TrackingError(`metric '${m.key}' must be a number, got ${typeof m.value}.`, 'INVALID_PARAMETER_VALUE');
+  if (!Number.isSafeInteger(m.step)) throw new TrackingError(`metric '${m.key}' has step ${m.step}; MLflow steps are integers.`, 'INVALID_PARAMETER_VALUE');
+  if (m.timestamp !== undefined && !Number.isSafeInteger(m.timestamp)) {
+    throw new TrackingError(`metric '${m.key}' has timestamp ${m.timestamp}; MLflow timestamps are integer milliseconds.`, 'INVALID_PARAMETER_VALUE');
+  }
+}
