@@ -5,7 +5,7 @@ import type { Dataset } from '@hybridspike/data';
 import { recordMembranes } from '@hybridspike/neurons';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
-import type { Metric, Tracker } from '@hybridspike/tracking';
+import { closeRun, type Metric, type Tracker } from '@hybridspike/tracking';
 import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
 import { rmSync } from 'node:fs';
 import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
@@ -184,6 +184,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
   const run = { runId: opened.runId };
   if (opened.resumed) await ctx.tracker.setTags(run.runId, tags);
   const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
+  let closing = false;
   const pending: Promise<unknown>[] = [];
   try {
     await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, validation_samples: data.validation?.count ?? 0, test_samples: data.test.count });
@@ -219,7 +220,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     });
     await Promise.all(pending);
     if (result.interrupted) {
-      await ctx.tracker.endRun(run.runId, 'KILLED');
+      await closeRun(ctx.tracker, run.runId, 'KILLED');
       return { skipped: false, runId: run.runId, metrics: {}, checkpointDir };
     }
     const ev = evaluate(model, data.test, { batchSize: c.train.batchSize, normalize: data.normalize });
@@ -249,13 +250,19 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     }
     await ctx.tracker.logArtifactBytes(run.runId, 'model.safetensors', serializeModule(model, { config_hash: trial.hash }));
     if (c.export.onnx) await exportAndCheck(ctx.tracker, run.runId, model, data.test, c.export.checkSamples);
-    await ctx.tracker.endRun(run.runId, 'FINISHED');
+    closing = true;
+    await closeRun(ctx.tracker, run.runId, 'FINISHED');
     if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} done: test accuracy ${(100 * ev.accuracy).toFixed(2)}%, ${(ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`);
     return { skipped: false, runId: run.runId, metrics, checkpointDir };
   } catch (e) {
     await Promise.allSettled(pending);
-    await ctx.tracker.setTags(run.runId, { 'hybridspike.error': String((e as Error).message).slice(0, 4000) }).catch(() => undefined);
-    await ctx.tracker.endRun(run.runId, 'FAILED').catch(() => undefined);
+    // Closing FINISHED failed: the trial's work is done and logged; do not turn it into FAILED.
+    if (closing) throw e;
+    try {
+      await closeRun(ctx.tracker, run.runId, 'FAILED', { tags: { 'hybridspike.error': String((e as Error).message).slice(0, 4000) } });
+    } catch (closeError) {
+      console.error(`[hybridspike] ${(closeError as Error).message}`);
+    }
     throw e;
   } finally {
     model.dispose();

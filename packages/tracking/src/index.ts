@@ -6,6 +6,8 @@ export { FileStore } from './file-store.js';
 export { RestStore } from './rest-store.js';
 export type { RestOptions } from './rest-store.js';
 export { TrackingError, MLFLOW_LIMITS, STATUS_CODES, STATUS_NAMES } from './types.js';
+export { closeRun } from './close-run.js';
+export type { CloseRunOptions } from './close-run.js';
 export type { Tracker, Run, RunInfo, RunStatus, Metric } from './types.js';
 
 /**

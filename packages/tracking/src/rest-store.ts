@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { checkMetric, MLFLOW_LIMITS, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
 
 export interface RestOptions {
@@ -21,6 +22,16 @@ interface RawRun {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Tag of the client-made id that makes `createRun` safe to retry. */
+export const CREATE_REQUEST_TAG = 'hybridspike.create_request_id';
+
+interface WireMetric {
+  key: string;
+  value: number | string;
+  step: number;
+  timestamp: number;
+}
 
 function chunk<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
@@ -53,11 +64,16 @@ export class RestStore implements Tracker {
     };
   }
 
-  private async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array): Promise<Response> {
+  private async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array, beforeRetry?: () => Promise<boolean>): Promise<Response> {
     const url = `${this.base}${path}`;
     let lastError: unknown;
+    let sentWithoutAnswer = false;
     for (let attempt = 0; attempt < this.o.retries; attempt++) {
       if (attempt > 0) await sleep(this.o.backoffMs * 2 ** (attempt - 1));
+      // A request that reached the server but lost its answer may have acted: let the caller
+      // check (and skip the resend) before sending a non-idempotent call again.
+      if (sentWithoutAnswer && beforeRetry && (await beforeRetry())) return new Response('{}', { status: 200 });
+      sentWithoutAnswer = false;
       let res: Response;
       try {
         res = await this.o.fetch(url, {
@@ -69,6 +85,7 @@ export class RestStore implements Tracker {
       } catch (e) {
         const cause = describeFetchError(e, url);
         lastError = new TrackingError(cause.message, undefined, undefined, { cause: e });
+        sentWithoutAnswer = cause.mayHaveActed;
         if (!cause.retry) throw new TrackingError(`MLflow server ${this.base}: ${cause.message}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, 'UNREACHABLE', undefined, { cause: e });
         continue;
       }
@@ -96,8 +113,8 @@ export class RestStore implements Tracker {
     throw new TrackingError(`MLflow server ${this.base} unreachable or failing after ${this.o.retries} attempts: ${why}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, undefined, undefined, { cause: lastError });
   }
 
-  private async json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const res = await this.request(method, path, body);
+  private async json<T>(method: 'GET' | 'POST', path: string, body?: unknown, beforeRetry?: () => Promise<boolean>): Promise<T> {
+    const res = await this.request(method, path, body, undefined, beforeRetry);
     const text = await res.text();
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -120,20 +137,37 @@ export class RestStore implements Tracker {
 
   async createRun(experimentId: string, options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {}): Promise<RunInfo> {
     const user = options.tags?.['mlflow.user'] ?? localUser();
-    const tags = Object.entries({ ...(options.runName ? { 'mlflow.runName': options.runName } : {}), 'mlflow.user': user, ...options.tags }).map(([key, value]) => ({ key, value }));
-    const r = await this.json<{ run: RawRun }>('POST', '/api/2.0/mlflow/runs/create', {
-      experiment_id: experimentId,
-      user_id: user,
-      start_time: options.startTime ?? Date.now(),
-      run_name: options.runName,
-      tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch),
-    });
+    // A client-made id: if the answer to runs/create is lost, a retry first looks the run up by it
+    // instead of creating a second run.
+    const requestId = randomUUID();
+    const tags = Object.entries({ [CREATE_REQUEST_TAG]: requestId, ...(options.runName ? { 'mlflow.runName': options.runName } : {}), 'mlflow.user': user, ...options.tags }).map(([key, value]) => ({ key, value }));
+    let found: RawRun | undefined;
+    const created = async () => {
+      const r = await this.json<{ runs?: RawRun[] }>('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: `tags.\`${CREATE_REQUEST_TAG}\` = '${requestId}'`, max_results: 1 });
+      found = r.runs?.[0];
+      return found !== undefined;
+    };
+    const body = { experiment_id: experimentId, user_id: user, start_time: options.startTime ?? Date.now(), run_name: options.runName, tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch) };
+    const answer = await this.json<{ run?: RawRun }>('POST', '/api/2.0/mlflow/runs/create', body, created);
+    const r = { run: found ?? answer.run! };
     if (tags.length > MLFLOW_LIMITS.paramsAndTagsPerBatch) await this.setTags(r.run.info.run_id, Object.fromEntries(tags.slice(MLFLOW_LIMITS.paramsAndTagsPerBatch).map((t) => [t.key, t.value])));
     return toInfo(r.run);
   }
 
-  private async logBatch(runId: string, part: { metrics?: unknown[]; params?: unknown[]; tags?: unknown[] }): Promise<void> {
-    await this.json('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics: part.metrics ?? [], params: part.params ?? [], tags: part.tags ?? [] });
+  private async logBatch(runId: string, part: { metrics?: WireMetric[]; params?: unknown[]; tags?: unknown[] }): Promise<void> {
+    const body = { run_id: runId, metrics: part.metrics ?? [], params: part.params ?? [], tags: part.tags ?? [] };
+    // Params (same value) and tags are idempotent; metric points are appended, so before a resend
+    // after a lost answer, drop the points the server already has (same key, step, timestamp).
+    const dedupe = async () => {
+      if (!body.metrics.length) return false;
+      const have = new Set<string>();
+      for (const key of new Set(body.metrics.map((m) => m.key))) {
+        for (const m of await this.getMetricHistory(runId, key)) have.add(`${key}\u0000${m.step}\u0000${m.timestamp}`);
+      }
+      body.metrics = body.metrics.filter((m) => !have.has(`${m.key}\u0000${m.step}\u0000${m.timestamp}`));
+      return body.metrics.length === 0 && body.params.length === 0 && body.tags.length === 0;
+    };
+    await this.json('POST', '/api/2.0/mlflow/runs/log-batch', body, dedupe);
   }
 
   async logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void> {
@@ -244,7 +278,7 @@ function localUser(): string {
  * help: a refused connection (a server restarting) or a timeout can; an unknown host or a
  * malformed address cannot.
  */
-export function describeFetchError(e: unknown, url: string): { message: string; retry: boolean } {
+export function describeFetchError(e: unknown, url: string): { message: string; retry: boolean; mayHaveActed: boolean } {
   const err = e as Error & { cause?: NodeJS.ErrnoException & { hostname?: string } };
   const code = err.cause?.code ?? (err as NodeJS.ErrnoException).code;
   const where = (() => {
@@ -256,32 +290,32 @@ export function describeFetchError(e: unknown, url: string): { message: string; 
   })();
   switch (code) {
     case 'ECONNREFUSED':
-      return { message: `connection refused by ${where} (nothing listens there, or the server is restarting)`, retry: true };
+      return { message: `connection refused by ${where} (nothing listens there, or the server is restarting)`, retry: true, mayHaveActed: false };
     case 'ENOTFOUND':
-      return { message: `host name not found (DNS) for ${where}`, retry: false };
+      return { message: `host name not found (DNS) for ${where}`, retry: false, mayHaveActed: false };
     case 'EAI_AGAIN':
-      return { message: `DNS lookup for ${where} failed for now (EAI_AGAIN)`, retry: true };
+      return { message: `DNS lookup for ${where} failed for now (EAI_AGAIN)`, retry: true, mayHaveActed: false };
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
-      return { message: `connection to ${where} dropped (${code})`, retry: true };
+      return { message: `connection to ${where} dropped (${code})`, retry: true, mayHaveActed: true };
     case 'ETIMEDOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return { message: `connecting to ${where} timed out`, retry: true };
+      return { message: `connecting to ${where} timed out`, retry: true, mayHaveActed: code === 'ETIMEDOUT' };
     case 'ERR_INVALID_URL':
     case 'ERR_INVALID_ARG_VALUE':
-      return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false };
+      return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false, mayHaveActed: false };
     default:
       break;
   }
   if (err.cause?.message === 'bad port') {
-    return { message: `port ${where.split(':').pop()} is on the Fetch standard's list of blocked ("bad") ports, so no request is ever sent; run MLflow on another port (5000 is usual)`, retry: false };
+    return { message: `port ${where.split(':').pop()} is on the Fetch standard's list of blocked ("bad") ports, so no request is ever sent; run MLflow on another port (5000 is usual)`, retry: false, mayHaveActed: false };
   }
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return { message: `no answer from ${where} within the request timeout`, retry: true };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return { message: `no answer from ${where} within the request timeout`, retry: true, mayHaveActed: true };
   if (err instanceof TypeError && /URL|port/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
-    return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false };
+    return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false, mayHaveActed: false };
   }
-  return { message: `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`, retry: true };
+  return { message: `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`, retry: true, mayHaveActed: true };
 }
 
 function toInfo(r: RawRun): RunInfo {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTracker, FileStore, RestStore, TrackingError } from './index.js';
+import { closeRun, createTracker, FileStore, RestStore, TrackingError } from './index.js';
 
 describe('FileStore (MLflow 2.x layout)', () => {
   const root = join(mkdtempSync(join(tmpdir(), 'hs-mlruns-')), 'mlruns');
@@ -112,6 +112,8 @@ function fakeMlflow() {
   const artifacts = new Map<string, Buffer>();
   const calls: { path: string; body: unknown }[] = [];
   let failNext = 0;
+  // Act on the next request to a path ending in `drop.path`, then hang up without answering.
+  const drop = { path: '', count: 0 };
   const body = (req: IncomingMessage) => new Promise<Buffer>((r) => {
     const parts: Buffer[] = [];
     req.on('data', (c) => parts.push(c));
@@ -123,6 +125,11 @@ function fakeMlflow() {
     const json = raw.length && req.headers['content-type'] === 'application/json' ? JSON.parse(raw.toString()) : undefined;
     calls.push({ path: url.pathname, body: json });
     const send = (code: number, obj: unknown) => {
+      if (drop.count > 0 && drop.path && url.pathname.endsWith(drop.path)) {
+        drop.count--;
+        res.socket?.destroy();
+        return;
+      }
       res.writeHead(code, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(obj));
     };
@@ -198,7 +205,7 @@ function fakeMlflow() {
     }
     return err(404, 'ENDPOINT_NOT_FOUND', p);
   });
-  return { server, calls, runs, artifacts, failNext: (n: number) => (failNext = n) };
+  return { server, calls, runs, artifacts, failNext: (n: number) => (failNext = n), dropAfterActing: (path: string, n = 1) => Object.assign(drop, { path, count: n }) };
 }
 
 describe('RestStore against a local MLflow-compatible server', () => {
@@ -267,6 +274,42 @@ describe('RestStore against a local MLflow-compatible server', () => {
     expect(String(e)).toMatch(/'http:\/\/127\.0\.0\.1:99999.*' is not a valid address/);
     expect(e.errorCode).toBe('UNREACHABLE');
     expect(calls).toBe(1);
+  });
+
+  it('retries of calls whose answer was lost after the server acted do not duplicate data', async () => {
+    const t = new RestStore(uri, { backoffMs: 1 });
+    const exp = await t.getOrCreateExperiment('lost');
+    const before = fake.runs.size;
+    fake.dropAfterActing('runs/create');
+    const run = await t.createRun(exp, { runName: 'once' });
+    expect(fake.runs.size).toBe(before + 1);
+    expect(fake.runs.has(run.runId)).toBe(true);
+    fake.dropAfterActing('log-batch');
+    await t.logMetrics(run.runId, [
+      { key: 'loss', value: 1, step: 1, timestamp: 10 },
+      { key: 'loss', value: 0.5, step: 2, timestamp: 20 },
+    ]);
+    expect(fake.runs.get(run.runId)!.metrics.map((m) => m.step)).toEqual([1, 2]);
+    fake.dropAfterActing('log-batch');
+    await t.logParams(run.runId, { lr: 0.1 });
+    expect(fake.runs.get(run.runId)!.params.get('lr')).toBe('0.1');
+    fake.dropAfterActing('runs/update');
+    await t.endRun(run.runId, 'FINISHED');
+    expect((await t.getRun(run.runId)).info.status).toBe('FINISHED');
+  });
+
+  it('closeRun has a retry budget of its own: an outage longer than one call still ends FAILED with its error tag', async () => {
+    const t = new RestStore(uri, { backoffMs: 1, retries: 2 });
+    const exp = await t.getOrCreateExperiment('outage');
+    const run = await t.createRun(exp);
+    fake.failNext(7); // more than a call's own 2 attempts, several times over
+    await closeRun(t, run.runId, 'FAILED', { tags: { 'hybridspike.error': 'boom' }, backoffMs: 1, attempts: 8 });
+    const back = await t.getRun(run.runId);
+    expect(back.info.status).toBe('FAILED');
+    expect(back.tags['hybridspike.error']).toBe('boom');
+    fake.failNext(100);
+    await expect(closeRun(t, run.runId, 'KILLED', { backoffMs: 1, attempts: 3 })).rejects.toThrow(new RegExp(`could not close run ${run.runId} as KILLED .*after 3 attempts`));
+    fake.failNext(0);
   });
 
   it('sends NaN and infinities as MLflow strings (the batch is not rejected) and reads them back', async () => {
