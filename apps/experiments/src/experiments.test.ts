@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { reproduce } from './reproduce.js';
-import { finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
+import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
 import { evaluate } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 
@@ -166,8 +166,19 @@ describe('running sweeps', () => {
     expect(redo.skipped).toBe(false);
     expect(redo.runId).not.toBe(run.info.runId);
     expect((third.get(1) as { skipped: boolean }).skipped).toBe(true);
+    // An export whose file cannot be written records nothing in the run.
+    const other = await loadTrialModel(ws.tracker, (third.get(1) as { runId: string }).runId, loaded.trials[1]!);
+    const fail = exportAndCheck(ws.tracker, (third.get(1) as { runId: string }).runId, other.model, other.test, 4, (bytes) => writeFileSync(join(root, 'no', 'such', 'x.onnx'), bytes));
+    await expect(fail).rejects.toThrow(/ENOENT/);
+    other.model.dispose();
+    expect((await ws.tracker.getRun((third.get(1) as { runId: string }).runId)).tags['hybridspike.onnx_exported']).toBeUndefined();
     const best = await exportBest(loaded, ws, exp);
     expect(best!.report.ok).toBe(true);
+    expect(best!.reused).toBe(false);
+    // Running the sweep's export again reuses the recorded export: nothing piles up.
+    const again2 = await exportBest(loaded, ws, exp);
+    expect(again2).toMatchObject({ runId: best!.runId, reused: true, report: { ok: true } });
+    expect(Object.keys((await ws.tracker.getRun(best!.runId)).metrics).some((k) => k.startsWith('onnx'))).toBe(false);
     const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
     expect(rep.rows.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED']);
     expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_acc_% \| val_acc_%/);
@@ -251,14 +262,20 @@ describe('running sweeps', () => {
 
   it('reproduce: identical metrics on the same backend; a changed package version is reported first', async () => {
     const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
-    const { loaded, plugins } = await openSweep(sweepFile(tiny()));
+    // An exported run: its ONNX parity is reported beside the metrics, never compared as one.
+    const { loaded, plugins } = await openSweep(sweepFile(tiny().replace('train: { epochs: 1, batchSize: 32 }', 'train: { epochs: 1, batchSize: 32 }\n  export: { onnx: true, checkSamples: 4 }')));
     const ws = workspace(root);
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
     const r = await runTrial(loaded.trials[0]!, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    expect((await ws.tracker.getRun(r.runId)).tags['hybridspike.onnx_parity']).toBe('ok');
     const logs: string[] = [];
     const rep = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });
     expect(rep.sameBackend).toBe(true);
     expect(rep.ok).toBe(true);
+    expect(rep.onnxParity).toEqual({ original: 'ok', rerun: 'ok' });
+    expect(rep.comparisons.some((c) => c.key.startsWith('onnx'))).toBe(false);
+    // the reproduction is not the trial's run: the sweep still finds exactly the original
+    expect((await finishedRuns(ws.tracker, exp, loaded.trials[0]!.hash)).map((x) => x.info.runId)).toEqual([r.runId]);
     expect(rep.comparisons.map((c) => c.key)).toEqual(expect.arrayContaining(['test_accuracy', 'val_loss', 'loss']));
     expect((await ws.tracker.getRun(rep.newRunId)).tags['hybridspike.reproduces']).toBe(r.runId);
     // Simulate a run recorded with another core version by editing its tag file.

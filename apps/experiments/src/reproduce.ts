@@ -19,6 +19,8 @@ export interface MetricComparison {
 }
 
 export interface ReproduceReport {
+  /** ONNX parity recorded on each run (`hybridspike.onnx_parity`), reported beside the metrics. */
+  onnxParity: { original: string | null; rerun: string | null };
   originalRunId: string;
   newRunId: string;
   sameBackend: boolean;
@@ -90,7 +92,8 @@ export async function reproduce(tracker: Tracker, runId: string, o: { runsDir: s
     }
   }
   await tracker.setTags(outcome.runId, { 'hybridspike.reproduce_ok': String(comparisons.every((c) => c.match)) });
-  return { originalRunId: runId, newRunId: outcome.runId, sameBackend, tolerance, versionMismatches, comparisons, ok: comparisons.length > 0 && comparisons.every((c) => c.match) };
+  const onnxParity = { original: original.tags['hybridspike.onnx_parity'] ?? null, rerun: (await tracker.getRun(outcome.runId)).tags['hybridspike.onnx_parity'] ?? null };
+  return { onnxParity, originalRunId: runId, newRunId: outcome.runId, sameBackend, tolerance, versionMismatches, comparisons, ok: comparisons.length > 0 && comparisons.every((c) => c.match) };
 }
 
 /** The report as a Markdown table. */
@@ -103,6 +106,7 @@ export function formatReproduce(r: ReproduceReport): string {
     '|---|---|---|---|---|---|',
     ...r.comparisons.map((c) => `| ${c.key} | ${c.step} | ${c.original} | ${c.rerun} | ${c.diff.toExponential(2)} | ${c.match ? 'yes' : 'NO'} |`),
     '',
+    `ONNX parity (checked separately, not a training metric): original ${r.onnxParity.original ?? 'not exported'}, rerun ${r.onnxParity.rerun ?? 'not exported'}`,
     r.ok ? 'REPRODUCED: every metric matches.' : 'NOT REPRODUCED: see the rows marked NO.',
   ];
   return lines.join('\n');

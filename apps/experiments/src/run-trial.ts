@@ -58,7 +58,7 @@ export const SOURCE_TAGS = { 'mlflow.source.name': 'hybridspike', 'mlflow.source
 
 /** Finished runs of a config hash in an experiment (newest first). */
 export async function finishedRuns(tracker: Tracker, experimentId: string, hash: string) {
-  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash })).filter((r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted');
+  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash, [TAG.kind]: 'trial' })).filter((r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted');
 }
 
 /** Spikes of the first sample through every neuron layer (first 48 neurons of each); silent layers are kept. */
@@ -98,18 +98,34 @@ export async function exportChecked(model: HybridModel, test: Dataset, samples: 
   }
 }
 
-/** Exports `model` to ONNX, checks it in onnxruntime on `samples` test images, logs both. */
-export async function exportAndCheck(tracker: Tracker, runId: string, model: HybridModel, test: Dataset, samples: number): Promise<OnnxCheckReport> {
+/**
+ * Exports `model` to ONNX, checks it in onnxruntime on `samples` test images, calls `beforeLog`
+ * (e.g. to write the file where the user asked: a failure there records nothing), then records
+ * the export in the run: `model.onnx`, `onnx-parity.json` and parity tags. Tags, not metrics, so
+ * that a re-export replaces the figures instead of piling up points (and metric comparisons such
+ * as `reproduce` see training metrics only).
+ */
+export async function exportAndCheck(
+  tracker: Tracker,
+  runId: string,
+  model: HybridModel,
+  test: Dataset,
+  samples: number,
+  beforeLog?: (bytes: Uint8Array) => void | Promise<void>,
+): Promise<{ bytes: Uint8Array; report: OnnxCheckReport }> {
   const { bytes, report } = await exportChecked(model, test, samples);
+  await beforeLog?.(bytes);
   await tracker.logArtifactBytes(runId, 'model.onnx', bytes);
   await tracker.logArtifactBytes(runId, 'onnx-parity.json', JSON.stringify(report, null, 2));
-  await tracker.logMetrics(runId, [
-    { key: 'onnx_max_abs_diff', value: report.maxAbsDiff, step: 0 },
-    { key: 'onnx_argmax_agreement', value: report.argmaxAgreement, step: 0 },
-    { key: 'onnx_spike_mismatches', value: report.spikeMismatches, step: 0 },
-  ]);
-  await tracker.setTags(runId, { 'hybridspike.onnx_parity': report.ok ? 'ok' : 'FAILED' });
-  return report;
+  await tracker.setTags(runId, {
+    'hybridspike.onnx_parity': report.ok ? 'ok' : 'FAILED',
+    'hybridspike.onnx_exported': 'true',
+    'hybridspike.onnx_max_abs_diff': String(report.maxAbsDiff),
+    'hybridspike.onnx_argmax_agreement': String(report.argmaxAgreement),
+    'hybridspike.onnx_spike_mismatches': String(report.spikeMismatches),
+    'hybridspike.onnx_samples': String(report.samples),
+  });
+  return { bytes, report };
 }
 
 /** The metrics of one epoch, at step = epoch number. */

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { OnnxCheckReport } from '@hybridspike/onnx/check';
 import type { Run } from '@hybridspike/tracking';
 import { bestOf, groupTrials } from './aggregate.js';
 import type { Workspace } from './context.js';
@@ -80,7 +81,7 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
  * Exports the best trial to ONNX and checks it in onnxruntime: the configuration with the best
  * mean of the sweep's metric over its seeds, and within it the run with the best value.
  */
-export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentId: string): Promise<{ trial: Trial; runId: string; report: Awaited<ReturnType<typeof exportAndCheck>> } | null> {
+export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentId: string): Promise<{ trial: Trial; runId: string; report: OnnxCheckReport; reused: boolean } | null> {
   const finished = new Map<string, Run>();
   for (const t of loaded.trials) {
     const r = (await finishedRuns(ws.tracker, experimentId, t.hash))[0];
@@ -89,10 +90,15 @@ export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentI
   const best = bestOf(groupTrials(loaded, finished), loaded.sweep.best.metric);
   if (!best) return null;
   const runId = best.run.info.runId;
+  // Already exported and checked (a rerun of a finished sweep): report it, do not upload again.
+  if (best.run.tags['hybridspike.onnx_exported'] === 'true') {
+    const report = JSON.parse(new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'onnx-parity.json'))) as OnnxCheckReport;
+    return { trial: best.trial, runId, report, reused: true };
+  }
   const { model, test } = await loadTrialModel(ws.tracker, runId, best.trial);
   try {
-    const report = await exportAndCheck(ws.tracker, runId, model, test, best.trial.config.export.checkSamples);
-    return { trial: best.trial, runId, report };
+    const { report } = await exportAndCheck(ws.tracker, runId, model, test, best.trial.config.export.checkSamples);
+    return { trial: best.trial, runId, report, reused: false };
   } finally {
     model.dispose();
   }

@@ -312,6 +312,21 @@ describe('RestStore against a local MLflow-compatible server', () => {
     fake.failNext(0);
   });
 
+  it('rides out a server restart: refused connections are retried until it listens again', async () => {
+    const restarting = fakeMlflow();
+    await new Promise<void>((r) => restarting.server.listen(0, '127.0.0.1', r));
+    const port = (restarting.server.address() as AddressInfo).port;
+    const t = new RestStore(`http://127.0.0.1:${port}`, { backoffMs: 40, retries: 6 });
+    const exp = await t.getOrCreateExperiment('restart');
+    await new Promise<void>((r) => restarting.server.close(() => r()));
+    restarting.server.closeAllConnections();
+    const pending = t.createRun(exp, { runName: 'after-restart' });
+    setTimeout(() => restarting.server.listen(port, '127.0.0.1'), 100);
+    const run = await pending;
+    expect(restarting.runs.has(run.runId)).toBe(true);
+    await new Promise<void>((r) => restarting.server.close(() => r()));
+  });
+
   it('sends NaN and infinities as MLflow strings (the batch is not rejected) and reads them back', async () => {
     const t = new RestStore(uri, { backoffMs: 1 });
     const exp = await t.getOrCreateExperiment('nan');
