@@ -39,6 +39,30 @@ describe('initRuntime', () => {
     await expect(pickBackend(starts([]).start)).rejects.toThrow(/no tensor backend could be started \(tried node, wasm, cpu\)/);
   });
 
+  it('importing the packages does no work: no backend, no kernel, no gradient, no process handler until initRuntime()', () => {
+    const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.vitest');
+    mkdirSync(dir, { recursive: true });
+    const script = join(dir, 'quiet-import.mjs');
+    writeFileSync(
+      script,
+      [
+        "const before = process.listeners('uncaughtException').length;",
+        "const tf = await import('@tensorflow/tfjs-core');",
+        "await import('@hybridspike/core');",
+        "const state = { backends: Object.keys(tf.engine().registryFactory), filterGrad: !!tf.getKernel('Conv2DBackpropFilter', 'cpu'), reluGrad: !!tf.getGradient('Relu'), handlers: process.listeners('uncaughtException').length - before };",
+        "const { initRuntime } = await import('@hybridspike/core');",
+        "await initRuntime({ backend: 'cpu' });",
+        "state.after = { backends: Object.keys(tf.engine().registryFactory).sort(), filterGrad: !!tf.getKernel('Conv2DBackpropFilter', 'cpu'), reluGrad: !!tf.getGradient('Relu') };",
+        'console.log(JSON.stringify(state));',
+      ].join('\n'),
+    );
+    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    const state = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(state).toMatchObject({ backends: [], filterGrad: false, reluGrad: false, handlers: 0 });
+    expect(state.after).toEqual({ backends: ['cpu', 'wasm'], filterGrad: true, reluGrad: true });
+    expect(r.stderr).toMatch(/replaced tfjs kernels with faster ones: Conv2DBackpropInput\/wasm, Conv2DBackpropFilter\/cpu, BatchMatMul\/wasm\n/);
+  });
+
   it("a user's uncaught error after picking wasm surfaces as itself with exit 1 (not from the wasm bundle, exit 7)", () => {
     // The script must live in this package so that it resolves '@hybridspike/core' to this source.
     const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.vitest');

@@ -1,10 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
-// tfjs-core ships its gradients unregistered (and as ESM Node cannot import): use our bundle.
-import './vendor/tfjs-gradients.js';
 import { HybridSpikeError } from './errors.js';
-import './kernels/register-kernels.js';
 
 /** A tensor backend hybridspike can run on. */
 export type BackendName = 'node' | 'wasm' | 'cpu';
@@ -17,9 +12,43 @@ export interface RuntimeOptions {
   backend?: BackendName;
   /** Print the chosen backend to stderr (default false). */
   verbose?: boolean;
+  /**
+   * Where the wasm backend's `.wasm` files are served from (a URL prefix ending in `/`, or a map
+   * of file names to URLs), for bundled browser apps; passed to tfjs's `setWasmPaths`.
+   */
+  wasmPaths?: string | Record<string, string>;
 }
 
 let current: BackendName | undefined;
+/** Why each backend module could not be imported (absent optional peers). */
+const missing = new Map<BackendName, string>();
+let prepared: Promise<void> | null = null;
+
+/**
+ * Everything importing `@hybridspike/core` used to do, done once on the first `initRuntime()`:
+ * the cpu and wasm backends (optional peers: an absent one is just unavailable), tfjs's gradient
+ * bundle, and our kernels (logged once by name where they replace stock ones).
+ */
+function prepare(wasmPaths: RuntimeOptions['wasmPaths']): Promise<void> {
+  prepared ??= (async () => {
+    try {
+      await import('@tensorflow/tfjs-backend-cpu');
+    } catch (e) {
+      missing.set('cpu', (e as Error).message);
+    }
+    try {
+      const wasm = await import('@tensorflow/tfjs-backend-wasm');
+      if (wasmPaths) wasm.setWasmPaths(wasmPaths as never);
+    } catch (e) {
+      missing.set('wasm', (e as Error).message);
+    }
+    // tfjs-core ships its gradients unregistered (and as ESM Node cannot import): our bundle.
+    await import('./vendor/tfjs-gradients.js');
+    const { registerKernels } = await import('./kernels/register-kernels.js');
+    registerKernels();
+  })();
+  return prepared;
+}
 
 async function tryNode(): Promise<boolean> {
   try {
@@ -34,6 +63,7 @@ async function tryNode(): Promise<boolean> {
 
 async function activate(name: BackendName): Promise<boolean> {
   if (name === 'node' && !(await tryNode())) return false;
+  if (missing.has(name)) return false;
   const hooked = ['uncaughtException', 'unhandledRejection'];
   const before = typeof process !== 'undefined' && process.listeners ? hooked.map((e) => process.listeners(e as 'uncaughtException')) : null;
   try {
@@ -73,19 +103,30 @@ function envBackend(): BackendName | undefined {
  */
 export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backend: BackendName }> {
   const forced = options.backend ?? envBackend();
+  await prepare(options.wasmPaths);
   if (forced !== undefined) {
     if (!(TF_NAME as Record<string, string>)[forced]) {
       throw new HybridSpikeError('BAD_ARGUMENT', `backend '${forced}' is not one of node, wasm, cpu.`);
     }
     if (!(await activate(forced))) {
-      const hint = forced === 'node' ? ' Install @tensorflow/tfjs-node (needs libtensorflow) or use wasm.' : '';
+      const pkg = { node: '@tensorflow/tfjs-node', wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' }[forced];
+      const hint = missing.has(forced)
+        ? ` ${pkg} is not installed (npm install ${pkg}@4.22.0).`
+        : forced === 'node'
+          ? ' Install @tensorflow/tfjs-node (needs libtensorflow) or use wasm.'
+          : forced === 'wasm'
+            ? ' Its .wasm files could not be loaded: in a bundled app, serve them and pass initRuntime({ wasmPaths }).'
+            : '';
       throw new HybridSpikeError('BACKEND_UNAVAILABLE', `backend '${forced}' could not be started.${hint}`);
     }
     current = forced;
   } else {
     const picked = await pickBackend(activate);
     current = picked.backend;
-    if (options.verbose && picked.skipped.length) console.error(`[hybridspike] skipped backends: ${picked.skipped.join(', ')} (could not be started)`);
+    if (options.verbose && picked.skipped.length) {
+      const why = (n: BackendName) => (missing.has(n) ? 'not installed' : n === 'node' ? 'tfjs-node not installed or libtensorflow missing' : 'failed to start');
+      console.error(`[hybridspike] skipped backends: ${picked.skipped.map((n) => `${n} (${why(n)})`).join(', ')}`);
+    }
   }
   await tf.ready();
   if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}`);

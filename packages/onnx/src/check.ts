@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HybridSpikeError, type Module } from '@hybridspike/core';
 import { recordMembranes } from '@hybridspike/neurons';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 
 /** Result of {@link checkOnnx}: the tfjs model (eval mode) against onnxruntime on the same inputs. */
 export interface OnnxCheckReport {
@@ -26,6 +26,23 @@ export interface OnnxCheckReport {
   tolerance: number;
 }
 
+/**
+ * onnxruntime-node, imported on first use: exporting needs no runtime, so it is an optional peer
+ * of this package and only `checkOnnx` needs it.
+ */
+async function loadOnnxRuntime(): Promise<typeof Ort> {
+  try {
+    return (await import('onnxruntime-node')) as typeof Ort;
+  } catch (e) {
+    throw new HybridSpikeError(
+      'BACKEND_UNAVAILABLE',
+      `checkOnnx needs the optional peer 'onnxruntime-node' (${(e as Error).message}). Install it: ` +
+        "ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0 (the variable skips its CUDA download, which fails offline; the CPU binaries ship in the package).",
+      { cause: e },
+    );
+  }
+}
+
 /** `[..., H, W, C]` time-major NHWC data -> NCHW order (`[T, N, C, H, W]` / `[N, C, H, W]`). */
 function toNCHW(data: Float32Array, shape: number[]): Float32Array {
   if (shape.length < 4) return data;
@@ -44,6 +61,7 @@ export async function checkOnnx(bytes: Uint8Array, model: Module, inputs: tf.Ten
   const tolerance = options.tolerance ?? 1e-4;
   if (inputs.rank !== 4) throw new HybridSpikeError('BAD_SHAPE', `checkOnnx inputs must be NHWC [N, H, W, C], got [${inputs.shape}].`);
   const [N, H, W, C] = inputs.shape as [number, number, number, number];
+  const ort = await loadOnnxRuntime();
   const session = await ort.InferenceSession.create(bytes);
   const nchw = toNCHW(inputs.dataSync() as Float32Array, [N, H, W, C]);
   const feeds = { input: new ort.Tensor('float32', nchw, [N, C, H, W]) };
