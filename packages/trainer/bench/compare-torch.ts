@@ -1,0 +1,104 @@
+// Side by side: has8Vgg b16 (batch 32, 32x32, 1 and 3 channels) trained and run by our `fit` /
+// forward and by a PyTorch re-implementation (bench/torch_has8vgg.py, Debian's python3-torch),
+// interleaved in one process tree, each measurement in its own process (peak RSS of its own).
+// Prints train and inference images/s of both, the ratios, peak RSS and the BLAS torch used
+// (it refuses the reference BLAS: apt-get install libopenblas0-pthread). Skipped with a note
+// when python3 or torch is missing.
+// Usage: node --conditions=@hybridspike/source --import tsx packages/trainer/bench/compare-torch.ts [--rounds 2] [--channels 1,3] [--steps 6]
+import * as tf from '@tensorflow/tfjs-core';
+import { initRuntime } from '@hybridspike/core';
+import { has8Vgg } from '@hybridspike/blocks';
+import type { Dataset } from '@hybridspike/data';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Adam, fit } from '../src/index.js';
+
+const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const B = 32;
+const SIZE = 32;
+
+interface Measure {
+  impl: string;
+  channels: number;
+  train_ips: number;
+  infer_ips: number;
+  peak_rss_mb: number;
+  params: number;
+  blas?: string[];
+  backend?: string;
+  error?: string;
+}
+
+/** One measurement of ours, in this (child) process: `fit` over `steps` batches, then forward. */
+async function measureOurs(channels: number, steps: number): Promise<Measure> {
+  const { backend } = await initRuntime();
+  const per = SIZE * SIZE * channels;
+  const make = (n: number): Dataset => ({
+    name: 'bench',
+    images: Uint8Array.from({ length: n * per }, (_, i) => (i * 2654435761) % 251),
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 10),
+    count: n,
+    height: SIZE,
+    width: SIZE,
+    channels,
+    classes: 10,
+  });
+  const model = has8Vgg({ inChannels: channels, numClasses: 10, base: 16 });
+  const optimizer = new Adam({ lr: 1e-3, weightDecay: 1e-3 });
+  await fit(model, { train: make(B), epochs: 1, batchSize: B, optimizer, progress: 'quiet' }); // warm-up
+  const r = await fit(model, { train: make(B * steps), epochs: 1, batchSize: B, optimizer, progress: 'quiet', seed: 1 });
+  model.eval();
+  const x = tf.randomUniform([B, SIZE, SIZE, channels], 0, 1, 'float32', 1);
+  tf.tidy(() => void model.forward(x).dataSync());
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) tf.tidy(() => void model.forward(x).dataSync());
+  const infer = (B * steps) / ((performance.now() - t0) / 1000);
+  return { impl: 'ours', channels, train_ips: r.history[0]!.imagesPerSecond, infer_ips: infer, peak_rss_mb: process.resourceUsage().maxRSS / 1024, params: model.parameterCount(), backend };
+}
+
+function child(cmd: string, args: string[]): Measure {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: process.env });
+  const line = r.stdout?.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(line) as Measure;
+  } catch {
+    return { impl: cmd, channels: 0, train_ips: NaN, infer_ips: NaN, peak_rss_mb: NaN, params: 0, error: `${r.error?.message ?? ''} ${r.stderr?.slice(-400) ?? ''}`.trim() };
+  }
+}
+
+if (process.argv.includes('--worker')) {
+  console.log(JSON.stringify(await measureOurs(Number(arg('--channels', '1')), Number(arg('--steps', '6')))));
+} else {
+  const rounds = Number(arg('--rounds', '2'));
+  const steps = arg('--steps', '6');
+  const channels = arg('--channels', '1,3').split(',').map(Number);
+  const self = fileURLToPath(import.meta.url);
+  const py = fileURLToPath(new URL('./torch_has8vgg.py', import.meta.url));
+  // Debian's python3-torch lives in /usr/bin/python3, which a pyenv or venv python3 may shadow.
+  const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  const torchOk = python !== undefined;
+  if (!torchOk) console.log('note: no python3 with torch found (Debian: apt-get install python3-torch libopenblas0-pthread; or set HYBRIDSPIKE_PYTHON); measuring ours only.');
+  const rows: Measure[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const c of channels) {
+      // Interleaved: ours, then torch, for each channel count and round.
+      rows.push(child(process.execPath, [...process.execArgv, self, '--worker', '--channels', String(c), '--steps', steps]));
+      if (python) rows.push(child(python, [py, '--channels', String(c), '--steps', steps]));
+      for (const r of rows.slice(-2)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
+    }
+  }
+  const blas = rows.find((r) => r.impl === 'torch')?.blas;
+  console.log(`has8Vgg b16, batch ${B}, ${SIZE}x${SIZE}; ${rounds} interleaved rounds; ours on ${rows.find((r) => r.impl === 'ours')?.backend}; torch BLAS ${blas ? blas.join(', ') : 'n/a'}`);
+  console.log('| channels | impl | train img/s | inference img/s | peak RSS MB | params |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows.filter((x) => !x.error)) console.log(`| ${r.channels} | ${r.impl} | ${r.train_ips.toFixed(1)} | ${r.infer_ips.toFixed(1)} | ${r.peak_rss_mb.toFixed(0)} | ${r.params} |`);
+  if (torchOk) {
+    console.log('| channels | train ratio ours/torch | inference ratio ours/torch | RSS ratio |');
+    console.log('|---|---|---|---|');
+    const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    for (const c of channels) {
+      const of = (impl: string, k: keyof Measure) => med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
+      console.log(`| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} |`);
+    }
+  }
+}
