@@ -80,7 +80,7 @@ program
       const best = await exportBest(loaded, ws, exp);
       if (best) {
         const r = best.report;
-        console.error(`[hybridspike] best trial ${best.trial.index} (run ${best.runId}) ${best.reused ? 'was already' : ''} exported to ONNX; onnxruntime parity on ${r.samples} test images: max |dlogit| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${(100 * r.argmaxAgreement).toFixed(1)}%, spike mismatches ${r.spikeMismatches} (${r.tieMismatches} at threshold ties): ${r.ok ? 'OK' : 'FAILED'}`);
+        console.error(`[hybridspike] best trial ${best.trial.index} (run ${best.runId}) ${best.reused ? 'was already ' : ''}exported to ONNX; onnxruntime parity on ${r.samples} test images: max |dlogit| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${(100 * r.argmaxAgreement).toFixed(1)}%, spike mismatches ${r.spikeMismatches} (${r.tieMismatches} at threshold ties): ${r.ok ? 'OK' : 'FAILED'}`);
         if (!r.ok) process.exitCode = 1;
       } else if (outcomes.size > failed.length) {
         console.error(`[hybridspike] no finished trial has the metric '${loaded.sweep.best.metric}' (best.metric); nothing exported. A sweep with data.validation: 0 must select by another metric, e.g. best: { metric: test_accuracy }.`);

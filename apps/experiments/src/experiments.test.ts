@@ -185,6 +185,8 @@ describe('running sweeps', () => {
     expect(rep.markdown).toMatch(/^Test accuracy of the best configuration per branch, chosen by mean test_accuracy: hybrid [\d.]+% and ANN [\d.]+%, at [\d.]+ \/ [\d.]+ µJ per image\.$/m);
     expect(rep.markdown).toMatch(/Energy model: 45 nm/);
     expect(existsSync(join(root, 'reports', 'tiny', 'accuracy-vs-energy.svg'))).toBe(true);
+    // the best spiking configuration's raster, even when the ANN twin is the best overall
+    expect(readFileSync(join(root, 'reports', 'tiny', 'raster-best.svg'), 'utf8')).toMatch(/^<svg/);
     // the report run is one per sweep, updated in place
     await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
     expect((await ws.tracker.searchRuns([exp], { [TAG.kind]: 'report' })).length).toBe(1);

@@ -90,7 +90,7 @@ export function headlineOf(groups: ConfigGroup[], metric: string): string {
  * Turns a sweep's runs into tables (per trial, and per configuration with mean ± std over
  * seeds), an opening sentence, one error-bar chart per axis and an accuracy-vs-energy scatter,
  * written to `outDir` and logged as artifacts of the sweep's one `<sweep>-report` run (updated
- * in place on every report). The best trial's spike raster is copied beside them.
+ * in place on every report). The spike raster of the best spiking configuration is copied beside them.
  */
 export async function writeReport(tracker: Tracker, experimentId: string, loaded: LoadedSweep, outDir: string): Promise<ReportResult> {
   const all = await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name });
@@ -173,12 +173,13 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
     return acc && e ? [{ configuration: g.label, branch: g.branch, accuracy: acc.mean, accStd: acc.std, energy: e.mean / 1e6 }] : [];
   });
   if (scatter.length) write('accuracy-vs-energy.svg', await renderSvg(energyScatter(scatter)));
-  const best = bestOf(groups, metric);
-  if (best) {
+  // The raster of the best configuration that spikes (the ANN twin has no neurons to show).
+  const bestSpiking = bestOf(groups.filter((g) => g.branch !== 'ann'), metric);
+  if (bestSpiking) {
     try {
-      write('raster-best.svg', new TextDecoder().decode(await tracker.readArtifact(best.run.info.runId, 'raster.svg')));
+      write('raster-best.svg', new TextDecoder().decode(await tracker.readArtifact(bestSpiking.run.info.runId, 'raster.svg')));
     } catch {
-      /* the best model has no SNN side (ANN twin): no raster */
+      /* a run logged before rasters existed */
     }
   }
   // One report run per sweep, updated in place.
