@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@hybridspike/core';
 import { SpikingNeuron } from '@hybridspike/neurons';
 import { Conv2d } from './layers/conv2d.js';
+import { Linear } from './layers/linear.js';
 import { withOpRecorder } from './layers/op-recorder.js';
 
 /** Energy per operation at 45 nm (Horowitz 2014), as SNN papers use them. */
@@ -117,7 +118,7 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
               entry(path, kind, 'snn').acs += kind === 'encoder' ? output.size : input.size;
               return;
             }
-            const spiking = (layer as Module & { spiking?: boolean }).spiking === true;
+            const spiking = (layer instanceof Conv2d || layer instanceof Linear) && layer.spikingInput;
             const e = entry(path, kind, spiking ? 'snn' : 'ann');
             const scale = spiking ? spikeCountScale(input.dataSync()) : 0;
             if (kind === 'conv') {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@hybridspike/core';
-import type { SpikingNeuron } from '@hybridspike/neurons';
+import { SpikingNeuron } from '@hybridspike/neurons';
 import type { ResidualPlan } from './ann-blocks.js';
 import { BatchNorm } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -14,9 +14,9 @@ import type { SpikingSpec } from './spiking-spec.js';
 /** BatchNorm momentum of the SNN side, sqrt(0.1) in PyTorch's convention (authors' code). */
 export const SNN_BN_MOMENTUM = Math.sqrt(0.1);
 
-/** Marks a synaptic layer as spiking, so op counting counts its synaptic operations. */
+/** Marks a synaptic layer as fed by spikes, so op counting counts its synaptic operations. */
 export function spikingLayer<M extends Conv2d | Linear>(m: M): M {
-  (m as M & { spiking: boolean }).spiking = true;
+  m.spikingInput = true;
   return m;
 }
 
@@ -36,7 +36,7 @@ export abstract class EncodeDecodeBlock extends Module {
   /** The neuron layers of this block, by name. */
   neurons(): Map<string, SpikingNeuron> {
     const out = new Map<string, SpikingNeuron>();
-    for (const [name, m] of this.namedModules()) if ('lastFiringRate' in m) out.set(name, m as SpikingNeuron);
+    for (const [name, m] of this.namedModules()) if (m instanceof SpikingNeuron) out.set(name, m);
     return out;
   }
 }

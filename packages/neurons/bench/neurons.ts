@@ -4,7 +4,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, type BackendName } from '@hybridspike/core';
 import { medianMs } from '@hybridspike/core/testing';
-import { LIF, unfusedNeuron } from '../src/index.js';
+import { LIF } from '../src/index.js';
+import { unfusedNeuron } from '../src/internal.js';
 import '../src/plugin.js';
 
 const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);

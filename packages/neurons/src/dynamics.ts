@@ -81,19 +81,27 @@ export interface BackwardResult {
  * `g_v <- dL/dh_t dh/dv` for step t-1. Hard reset: `dv/dh = 1 - s`, `dv/ds = v_reset - h`;
  * soft: `dv/dh = 1`, `dv/ds = -v_th`. `needDk` also sums `dL/dk` (PLIF).
  */
-export function neuronBackward(
-  d: NeuronDynamics,
-  surrogate: Surrogate,
-  x: Float32Array,
-  h: Float32Array,
-  spikes: Float32Array,
-  T: number,
-  N: number,
-  v0: Float32Array | null,
-  dSpikes: Float32Array,
-  dVLast: Float32Array | null,
-  needDk = false,
-): BackwardResult {
+/** Inputs of {@link neuronBackward}: the forward's saved values and the upstream gradients. */
+export interface BackwardInput {
+  dynamics: NeuronDynamics;
+  surrogate: Surrogate;
+  /** Forward input, pre-reset membrane potentials and spikes, each `[T * N]`. */
+  x: Float32Array;
+  h: Float32Array;
+  spikes: Float32Array;
+  T: number;
+  N: number;
+  /** Initial membrane (null: v_reset). */
+  v0: Float32Array | null;
+  /** dL/dspikes `[T * N]`, and dL/dv_T when the final state is an output (else null). */
+  dSpikes: Float32Array;
+  dVLast: Float32Array | null;
+  /** Also return dL/dk for a learnable charge coefficient (PLIF). */
+  needDk?: boolean;
+}
+
+export function neuronBackward(input: BackwardInput): BackwardResult {
+  const { dynamics: d, surrogate, x, h, spikes, T, N, v0, dSpikes, dVLast, needDk = false } = input;
   const dx = new Float32Array(T * N);
   const vr = d.vReset ?? 0;
   const th = d.vThreshold;

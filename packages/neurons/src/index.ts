@@ -3,9 +3,6 @@ export { atan, sigmoid, fastSigmoid, triangle, surrogateGradTensor } from './sur
 export type { Surrogate } from './surrogates.js';
 export { neuronOptions, resolveSurrogate, surrogateRef } from './options.js';
 export type { NeuronOptions, ResolvedNeuronOptions, SurrogateRef } from './options.js';
-export { neuronForward, neuronBackward, chargeCoefficients } from './dynamics.js';
-export type { NeuronDynamics, ForwardResult, BackwardResult } from './dynamics.js';
-export { unfusedNeuron, spikeFn, detach } from './reference.js';
 
 import type { SpikingNeuron } from './neuron.js';
 import type { Surrogate } from './surrogates.js';

@@ -124,7 +124,19 @@ export abstract class SpikingNeuron extends Module {
       }
       const gradFunc = (dy: tf.Tensor) => {
         const dyd = dy.dataSync() as Float32Array;
-        const b = neuronBackward(dyn, this.surrogate, xd, r.h, r.spikes, T, N, v0d, dyd.subarray(0, T * N), returnState ? dyd.subarray(T * N) : null, kT !== null);
+        const b = neuronBackward({
+          dynamics: dyn,
+          surrogate: this.surrogate,
+          x: xd,
+          h: r.h,
+          spikes: r.spikes,
+          T,
+          N,
+          v0: v0d,
+          dSpikes: dyd.subarray(0, T * N),
+          dVLast: returnState ? dyd.subarray(T * N) : null,
+          needDk: kT !== null,
+        });
         const grads = [tf.tensor(b.dx, x.shape, 'float32')];
         if (v0) grads.push(tf.tensor(b.dv0, v0.shape, 'float32'));
         if (kT) grads.push(tf.fill(kT.shape, b.dk, 'float32'));

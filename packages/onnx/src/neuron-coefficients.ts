@@ -1,4 +1,5 @@
-import { chargeCoefficients, type SpikingNeuron } from '@hybridspike/neurons';
+import type { SpikingNeuron } from '@hybridspike/neurons';
+import { chargeCoefficients } from '@hybridspike/neurons/internal';
 
 export type { SpikingNeuron };
 

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend, HybridSpikeError, type Module } from '@hybridspike/core';
 import { loadCheckpoint, saveCheckpoint } from '@hybridspike/core/node';
+import { HybridModel } from '@hybridspike/blocks';
+import type { SpikingSpec } from '@hybridspike/blocks';
 import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
 import { join } from 'node:path';
 import { CHECKPOINT_FILES, readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from './checkpoint.js';
@@ -58,6 +60,12 @@ export interface FitOptions {
   /** Stop after the current batch (the last finished epoch stays checkpointed). */
   signal?: AbortSignal;
   /**
+   * Random state saved in checkpoints and restored on resume, so a resumed run draws the same
+   * numbers (a rate encoder's stream). Default: the encoder of a has8Vgg / has8ResNet model, when
+   * it has one.
+   */
+  randomState?: RngHolder;
+  /**
    * Stop with an error when a batch loss exceeds this many times the first batch's loss (a
    * diverging run, e.g. a learning rate far too high). Default 1000; `Infinity` turns it off.
    */
@@ -80,14 +88,18 @@ export interface FitResult {
   restoredBest: boolean;
 }
 
-interface RngHolder {
+/** Something with a random stream to checkpoint. */
+export interface RngHolder {
   getRngState(): number[];
   setRngState(s: number[]): void;
 }
 
-function encoderRng(model: Module): RngHolder | null {
-  const enc = (model as unknown as { spec?: { encoder?: Partial<RngHolder> } }).spec?.encoder;
-  return enc && typeof enc.getRngState === 'function' ? (enc as RngHolder) : null;
+/** The random state to checkpoint: the option, else a zoo model's stateful encoder (rate coding). */
+function encoderRng(model: Module, given: RngHolder | undefined): RngHolder | null {
+  if (given) return given;
+  if (!(model instanceof HybridModel)) return null;
+  const enc = model.spec.encoder as SpikingSpec['encoder'] & Partial<RngHolder>;
+  return typeof enc.getRngState === 'function' && typeof enc.setRngState === 'function' ? (enc as SpikingSpec['encoder'] & RngHolder) : null;
 }
 
 /**
@@ -113,7 +125,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
   const params = model.parameters();
   const vars = [...params.values()];
   const names = new Map(vars.map((v, i) => [v.name, [...params.keys()][i]!]));
-  const rng = encoderRng(model);
+  const rng = encoderRng(model, options.randomState);
   let history: EpochLog[] = [];
   let bestMetric: number | null = null;
   let bestEpoch: number | null = null;

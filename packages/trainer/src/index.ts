@@ -1,5 +1,5 @@
 export { fit } from './fit.js';
-export type { FitOptions, FitResult, EpochLog, BatchLog } from './fit.js';
+export type { FitOptions, FitResult, EpochLog, BatchLog, RngHolder } from './fit.js';
 export { evaluate } from './evaluate.js';
 export type { EvaluateResult } from './evaluate.js';
 export { Adam, AdamW, SGD, adamOptions, sgdOptions } from './optimizers.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '@hybridspike/core/testing';
 import { has8Vgg, type HybridModel } from '@hybridspike/blocks';
+import { SpikingNeuron } from '@hybridspike/neurons';
 import { loadMnistNpm, resizeDataset, subset } from '@hybridspike/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
@@ -12,7 +13,7 @@ function headRates(model: HybridModel, x: tf.Tensor): number[] {
   model.eval();
   tf.tidy(() => void model.forward(x).dataSync());
   model.train();
-  return [...model.namedModules()].filter(([p, m]) => p.startsWith('head.snn.lif') && 'lastFiringRate' in m).map(([, m]) => (m as unknown as { lastFiringRate: number }).lastFiringRate);
+  return [...model.namedModules()].filter(([p, m]) => p.startsWith('head.snn.lif') && m instanceof SpikingNeuron).map(([, m]) => (m as SpikingNeuron).lastFiringRate);
 }
 
 describe('SNN-only twin of has8Vgg', () => {

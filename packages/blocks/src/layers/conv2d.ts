@@ -22,6 +22,11 @@ export class Conv2d extends Module {
   readonly kernel: number;
   readonly stride: number;
   readonly padding: number;
+  /**
+   * Whether this layer is a synapse of the SNN side (its inputs are spikes): op counting then
+   * counts synaptic operations instead of MACs. Set by the SNN blocks that own it.
+   */
+  spikingInput = false;
 
   constructor(
     readonly inChannels: number,

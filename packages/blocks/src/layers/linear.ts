@@ -10,6 +10,11 @@ import { activeRecorder } from './op-recorder.js';
 export class Linear extends Module {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
+  /**
+   * Whether this layer is a synapse of the SNN side (its inputs are spikes): op counting then
+   * counts synaptic operations instead of MACs. Set by the SNN blocks that own it.
+   */
+  spikingInput = false;
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
