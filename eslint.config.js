@@ -12,6 +12,11 @@ export default tseslint.config(
   {
     files: ['packages/{encoders,neurons,blocks}/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'worker_threads', '@hybridspike/core/node'] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'worker_threads', '@hybridspike/core/node'] },
+      ],
+    },
   },
 );

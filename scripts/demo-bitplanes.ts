@@ -7,9 +7,14 @@ import { BitPlaneEncoder, decodeBitPlane } from '@hybridspike/encoders';
 
 const require = createRequire(import.meta.url);
 const { backend } = await initRuntime({ verbose: true });
-const digits = [0, 3, 7].map((d) => (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data.slice(0, 784));
+const digits = [0, 3, 7].map((d) =>
+  (require(`mnist/src/digits/${d}.json`) as { data: number[] }).data.slice(0, 784),
+);
 const levels = digits.map((d) => d.map((v) => Math.round(v * 255)));
-const x = tf.tensor(levels.flat().map((v) => v / 255), [3, 28, 28, 1]);
+const x = tf.tensor(
+  levels.flat().map((v) => v / 255),
+  [3, 28, 28, 1],
+);
 const enc = new BitPlaneEncoder();
 const spikes = enc.encode(x);
 const planes = spikes.arraySync() as number[][][][][];
@@ -25,9 +30,13 @@ const decoded = decodeBitPlane(spikes).dataSync();
 let exact = 0;
 levels.flat().forEach((v, i) => (exact += Math.fround(v / 255) === decoded[i] ? 1 : 0));
 console.log(`\nround trip: ${exact}/${decoded.length} pixels decode to their exact level`);
-const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(enc.encode(v), tf.randomNormal(spikes.shape, 0, 1, 'float32', 1))))(x);
+const g = tf.grad((v: tf.Tensor) =>
+  tf.sum(tf.mul(enc.encode(v), tf.randomNormal(spikes.shape, 0, 1, 'float32', 1))),
+)(x);
 const gd = g.dataSync();
-console.log(`surrogate gradient: ${gd.filter((v) => v !== 0).length}/${gd.length} non-zero, max |g| ${Math.max(...Array.from(gd, Math.abs)).toFixed(3)}`);
+console.log(
+  `surrogate gradient: ${gd.filter((v) => v !== 0).length}/${gd.length} non-zero, max |g| ${Math.max(...Array.from(gd, Math.abs)).toFixed(3)}`,
+);
 const total = spikes.size;
 const ones = tf.sum(spikes).dataSync()[0]!;
 console.log(`spike rate over all planes: ${(ones / total).toFixed(4)}`);

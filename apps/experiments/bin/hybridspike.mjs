@@ -9,6 +9,10 @@ if (existsSync(dist)) {
   await import(dist);
 } else {
   const src = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-  const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', src, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const r = spawnSync(
+    process.execPath,
+    ['--conditions=@hybridspike/source', '--import', 'tsx', src, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
   process.exit(r.status ?? 1);
 }

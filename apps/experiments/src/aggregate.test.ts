@@ -23,7 +23,16 @@ axes:
 
 /** A finished run with the given metrics (only what the aggregation reads). */
 const run = (id: string, metrics: Record<string, number>): Run => ({
-  info: { runId: id, experimentId: '0', runName: id, status: 'FINISHED', startTime: 0, endTime: 1, artifactUri: '', lifecycleStage: 'active' },
+  info: {
+    runId: id,
+    experimentId: '0',
+    runName: id,
+    status: 'FINISHED',
+    startTime: 0,
+    endTime: 1,
+    artifactUri: '',
+    lifecycleStage: 'active',
+  },
   params: {},
   metrics,
   tags: {},
@@ -36,15 +45,29 @@ describe('aggregation over seeds', () => {
   let finished: Map<string, Run>;
   beforeAll(async () => {
     loaded = (await openSweep(join(dir, 'agg.yaml'))).loaded;
-    finished = new Map(loaded.trials.map((t) => [t.hash, run(`r${t.index}`, { test_accuracy: table[t.index]![0], best_val_accuracy: table[t.index]![1], energy_pj: table[t.index]![2] })]));
+    finished = new Map(
+      loaded.trials.map((t) => [
+        t.hash,
+        run(`r${t.index}`, {
+          test_accuracy: table[t.index]![0],
+          best_val_accuracy: table[t.index]![1],
+          energy_pj: table[t.index]![2],
+        }),
+      ]),
+    );
   });
   // test / val accuracy and energy (pJ) by trial index: 5 configurations x 2 seeds.
   const table: [number, number, number][] = [
-    [0.9, 0.91, 6e5], [0.92, 0.93, 6e5], // fourier hybrid
-    [0.5, 0.52, 4e4], [0.6, 0.58, 4e4], // fourier snn
-    [0.95, 0.95, 6.2e5], [0.93, 0.96, 6.2e5], // sigsine hybrid: best hybrid by mean val (0.955)
-    [0.7, 0.71, 5e4], [0.74, 0.7, 5e4], // sigsine snn: best snn by mean val (0.705)
-    [0.94, 0.94, 4.8e5], [0.96, 0.9, 4.8e5], // ann
+    [0.9, 0.91, 6e5],
+    [0.92, 0.93, 6e5], // fourier hybrid
+    [0.5, 0.52, 4e4],
+    [0.6, 0.58, 4e4], // fourier snn
+    [0.95, 0.95, 6.2e5],
+    [0.93, 0.96, 6.2e5], // sigsine hybrid: best hybrid by mean val (0.955)
+    [0.7, 0.71, 5e4],
+    [0.74, 0.7, 5e4], // sigsine snn: best snn by mean val (0.705)
+    [0.94, 0.94, 4.8e5],
+    [0.96, 0.9, 4.8e5], // ann
   ];
 
   it('computes mean, sample std and n per configuration', () => {

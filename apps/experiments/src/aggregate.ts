@@ -41,11 +41,18 @@ const show = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringi
 export function groupTrials(loaded: LoadedSweep, finished: Map<string, Run>): ConfigGroup[] {
   const groups = new Map<string, ConfigGroup>();
   for (const t of loaded.trials) {
-    const values = Object.fromEntries(Object.entries(t.overrides).filter(([k]) => k !== 'seed').map(([k, v]) => [k, show(v)]));
+    const values = Object.fromEntries(
+      Object.entries(t.overrides)
+        .filter(([k]) => k !== 'seed')
+        .map(([k, v]) => [k, show(v)]),
+    );
     const key = JSON.stringify(values);
     let g = groups.get(key);
     if (!g) {
-      const label = Object.entries(values).map(([k, v]) => `${k}=${v}`).join(', ') || '(base)';
+      const label =
+        Object.entries(values)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ') || '(base)';
       g = { key, label, values, branch: t.config.branch, trials: [], runs: [] };
       groups.set(key, g);
     }
@@ -57,13 +64,18 @@ export function groupTrials(loaded: LoadedSweep, finished: Map<string, Run>): Co
 }
 
 /** The group with the best mean `metric` (higher is better), and its best run by the same metric. */
-export function bestOf(groups: ConfigGroup[], metric: string): { group: ConfigGroup; trial: Trial; run: Run } | null {
+export function bestOf(
+  groups: ConfigGroup[],
+  metric: string,
+): { group: ConfigGroup; trial: Trial; run: Run } | null {
   let best: { group: ConfigGroup; mean: number } | null = null;
   for (const g of groups) {
     const s = groupStat(g, metric);
     if (s && (!best || s.mean > best.mean)) best = { group: g, mean: s.mean };
   }
   if (!best) return null;
-  const top = [...best.group.runs].filter((r) => r.run.metrics[metric] !== undefined).sort((a, b) => b.run.metrics[metric]! - a.run.metrics[metric]!)[0]!;
+  const top = [...best.group.runs]
+    .filter((r) => r.run.metrics[metric] !== undefined)
+    .sort((a, b) => b.run.metrics[metric]! - a.run.metrics[metric]!)[0]!;
   return { group: best.group, ...top };
 }

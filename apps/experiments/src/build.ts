@@ -9,7 +9,9 @@ const ref = (r: unknown): ComponentRef => (typeof r === 'string' ? { name: r } :
 
 function limit(ds: Dataset, n: number | undefined, seed: number, label: string): Dataset {
   if (n === undefined || n >= ds.count) return ds;
-  const order = new Rng(`${seed}:${label}`).shuffle(Uint32Array.from({ length: ds.count }, (_, i) => i)) as Uint32Array;
+  const order = new Rng(`${seed}:${label}`).shuffle(
+    Uint32Array.from({ length: ds.count }, (_, i) => i),
+  ) as Uint32Array;
   return subset(ds, order.subarray(0, n), `${ds.name}[${n}]`);
 }
 
@@ -39,7 +41,11 @@ export function buildData(c: TrialConfig): TrialData {
   test = limit(test, c.data.testLimit, c.seed, 'test-limit');
   let validation: Dataset | null = null;
   if (c.data.validation > 0) {
-    ({ train, validation } = trainValidationSplit(train, { validation: c.data.validation, seed: c.seed, stratified: true }));
+    ({ train, validation } = trainValidationSplit(train, {
+      validation: c.data.validation,
+      seed: c.seed,
+      stratified: true,
+    }));
   }
   return { train, validation, test, normalize: c.data.normalize ? channelStats(train) : undefined };
 }
@@ -68,5 +74,8 @@ export function buildOptimizer(c: TrialConfig): { optimizer: Optimizer; schedule
 export function firstImages(ds: Dataset, n: number): tf.Tensor4D {
   const k = Math.min(n, ds.count);
   const per = ds.height * ds.width * ds.channels;
-  return tf.tensor4d(Float32Array.from(ds.images.subarray(0, k * per), (v) => v / 255), [k, ds.height, ds.width, ds.channels]);
+  return tf.tensor4d(
+    Float32Array.from(ds.images.subarray(0, k * per), (v) => v / 255),
+    [k, ds.height, ds.width, ds.channels],
+  );
 }

@@ -19,14 +19,32 @@ best: { metric: test_accuracy }
 `;
 
 /** Runs the real CLI, sends `signal` once the first epoch has ended, resolves with the exit. */
-function interruptAfterFirstEpoch(signal: NodeJS.Signals, sweep = SWEEP): Promise<{ code: number | null; stderr: string; root: string; ms: number; file: string }> {
+function interruptAfterFirstEpoch(
+  signal: NodeJS.Signals,
+  sweep = SWEEP,
+): Promise<{ code: number | null; stderr: string; root: string; ms: number; file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'hs-sig-'));
   const file = join(dir, 'sig.yaml');
   writeFileSync(file, sweep);
   const root = join(dir, 'ws');
-  const child = spawn(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', CLI, 'trial', file, '--index', '0', '--root', root], {
-    env: { ...process.env, HYBRIDSPIKE_BACKEND: 'wasm' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@hybridspike/source',
+      '--import',
+      'tsx',
+      CLI,
+      'trial',
+      file,
+      '--index',
+      '0',
+      '--root',
+      root,
+    ],
+    {
+      env: { ...process.env, HYBRIDSPIKE_BACKEND: 'wasm' },
+    },
+  );
   let stderr = '';
   let sentAt = 0;
   return new Promise((resolve) => {
@@ -43,7 +61,10 @@ function interruptAfterFirstEpoch(signal: NodeJS.Signals, sweep = SWEEP): Promis
 
 describe('one run per trial, whatever happens', () => {
   it('a SIGKILLed trial rerun continues the same run: one history, every epoch once, FINISHED', async () => {
-    const killed = await interruptAfterFirstEpoch('SIGKILL', SWEEP.replace('epochs: 50', 'epochs: 3').replace('trainLimit: 256', 'trainLimit: 2048'));
+    const killed = await interruptAfterFirstEpoch(
+      'SIGKILL',
+      SWEEP.replace('epochs: 50', 'epochs: 3').replace('trainLimit: 256', 'trainLimit: 2048'),
+    );
     expect(killed.code).toBeNull();
     const store = new FileStore(join(killed.root, 'mlruns'));
     const exp = await store.getOrCreateExperiment('sig');
@@ -52,7 +73,14 @@ describe('one run per trial, whatever happens', () => {
     // A crash between the checkpoint and the metric log loses epoch 1's points: drop them here.
     writeFileSync(join(killed.root, 'mlruns', exp, stale!.info.runId, 'metrics', 'loss'), '');
     const { loaded, plugins } = await openSweep(killed.file);
-    const ctx = { tracker: store, experimentId: exp, sweepName: 'sig', runsDir: join(killed.root, 'runs'), plugins, quiet: true };
+    const ctx = {
+      tracker: store,
+      experimentId: exp,
+      sweepName: 'sig',
+      runsDir: join(killed.root, 'runs'),
+      plugins,
+      quiet: true,
+    };
     const rerun = await runTrial(loaded.trials[0]!, ctx);
     expect(rerun.runId).toBe(stale!.info.runId);
     expect((await store.searchRuns([exp])).length).toBe(1);
@@ -67,7 +95,10 @@ describe('one run per trial, whatever happens', () => {
 });
 
 describe('signals stop training after the current batch', () => {
-  for (const [signal, exit] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, exit] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     it(`${signal} during training: exit ${exit} within seconds, run KILLED with an end time, checkpoint kept`, async () => {
       const r = await interruptAfterFirstEpoch(signal);
       expect(r.stderr).toMatch(new RegExp(`${signal}: finishing the current batch`));

@@ -17,10 +17,18 @@ import { describeError } from './describe-error.js';
 import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
-program.name('hybridspike').description('Hybrid ANN-SNN (HAS-8) experiments: sweeps logged to MLflow, ONNX export, reports.').showHelpAfterError();
+program
+  .name('hybridspike')
+  .description('Hybrid ANN-SNN (HAS-8) experiments: sweeps logged to MLflow, ONNX export, reports.')
+  .showHelpAfterError();
 
 const rootOption = () =>
-  new Option('--root <dir>', 'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/ (relative paths: to where you ran the command)').default('.').argParser(userPath);
+  new Option(
+    '--root <dir>',
+    'workspace: mlruns/ (unless MLFLOW_TRACKING_URI), runs/, reports/ (relative paths: to where you ran the command)',
+  )
+    .default('.')
+    .argParser(userPath);
 
 /**
  * First SIGINT / SIGTERM: abort (training stops after the current batch, the run is marked
@@ -32,7 +40,9 @@ function interruptible(): AbortController {
   const stop = (signal: NodeJS.Signals) => {
     const code = signal === 'SIGTERM' ? 143 : 130;
     if (ac.signal.aborted) process.exit(code);
-    console.error(`\n[hybridspike] ${signal}: finishing the current batch, marking the run KILLED (send it again to quit now)`);
+    console.error(
+      `\n[hybridspike] ${signal}: finishing the current batch, marking the run KILLED (send it again to quit now)`,
+    );
     process.exitCode = code;
     ac.abort(signal);
   };
@@ -43,13 +53,20 @@ function interruptible(): AbortController {
 
 program
   .command('sweep')
-  .description('expand a sweep file into numbered trials and run them (finished trials are skipped), then export the best model and write the report')
+  .description(
+    'expand a sweep file into numbered trials and run them (finished trials are skipped), then export the best model and write the report',
+  )
   .argument('<file>', 'sweep YAML (experiments/*.yaml)')
   .addOption(rootOption())
   .option('--parallel <n>', 'trials at once, each in its own process', (v) => Number.parseInt(v, 10), 1)
   .option('--force', 'rerun trials that already FINISHED')
   .option('--quiet', 'no progress output')
-  .addOption(new Option('--emit <target>', 'write a Kubernetes Indexed Job or Slurm array script instead of running').choices(['k8s', 'slurm']))
+  .addOption(
+    new Option(
+      '--emit <target>',
+      'write a Kubernetes Indexed Job or Slurm array script instead of running',
+    ).choices(['k8s', 'slurm']),
+  )
   .option('--out <file>', 'where --emit writes (default: stdout)', userPath)
   .option('--image <image>', 'container image for --emit k8s', 'hybridspike:latest')
   .option('--no-report', 'skip the report')
@@ -57,7 +74,14 @@ program
     file = userPath(file);
     const { loaded, plugins } = await openSweep(file);
     if (o.emit) {
-      const args = { sweepFile: repoRelative(file), name: loaded.sweep.name, trials: loaded.trials.length, parallelism: o.parallel, image: o.image, trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000' };
+      const args = {
+        sweepFile: repoRelative(file),
+        name: loaded.sweep.name,
+        trials: loaded.trials.length,
+        parallelism: o.parallel,
+        image: o.image,
+        trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000',
+      };
       const text = o.emit === 'k8s' ? k8sManifest(args) : slurmScript(args);
       if (o.out) {
         mkdirSync(dirname(resolve(o.out)), { recursive: true });
@@ -68,22 +92,35 @@ program
     }
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
-    console.error(`[hybridspike] sweep ${loaded.sweep.name}: ${loaded.trials.length} trials -> ${ws.tracker.uri} (experiment ${exp})`);
+    console.error(
+      `[hybridspike] sweep ${loaded.sweep.name}: ${loaded.trials.length} trials -> ${ws.tracker.uri} (experiment ${exp})`,
+    );
     const ac = interruptible();
-    const outcomes = await runSweep(loaded, ws, exp, plugins, { parallel: o.parallel, force: o.force, quiet: o.quiet, signal: ac.signal });
+    const outcomes = await runSweep(loaded, ws, exp, plugins, {
+      parallel: o.parallel,
+      force: o.force,
+      quiet: o.quiet,
+      signal: ac.signal,
+    });
     const failed = [...outcomes].filter(([, v]) => v === 'failed').map(([i]) => i);
     if (ac.signal.aborted) {
-      console.error('[hybridspike] sweep interrupted; run the same command again to continue where it stopped.');
+      console.error(
+        '[hybridspike] sweep interrupted; run the same command again to continue where it stopped.',
+      );
       return;
     }
     if (loaded.sweep.best.exportOnnx) {
       const best = await exportBest(loaded, ws, exp);
       if (best) {
         const r = best.report;
-        console.error(`[hybridspike] best trial ${best.trial.index} (run ${best.runId}) ${best.reused ? 'was already ' : ''}exported to ONNX; onnxruntime parity on ${r.samples} test images: max |dlogit| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${(100 * r.argmaxAgreement).toFixed(1)}%, spike mismatches ${r.spikeMismatches} (${r.tieMismatches} at threshold ties): ${r.ok ? 'OK' : 'FAILED'}`);
+        console.error(
+          `[hybridspike] best trial ${best.trial.index} (run ${best.runId}) ${best.reused ? 'was already ' : ''}exported to ONNX; onnxruntime parity on ${r.samples} test images: max |dlogit| ${r.maxAbsDiff.toExponential(2)}, argmax agreement ${(100 * r.argmaxAgreement).toFixed(1)}%, spike mismatches ${r.spikeMismatches} (${r.tieMismatches} at threshold ties): ${r.ok ? 'OK' : 'FAILED'}`,
+        );
         if (!r.ok) process.exitCode = 1;
       } else if (outcomes.size > failed.length) {
-        console.error(`[hybridspike] no finished trial has the metric '${loaded.sweep.best.metric}' (best.metric); nothing exported. A sweep with data.validation: 0 must select by another metric, e.g. best: { metric: test_accuracy }.`);
+        console.error(
+          `[hybridspike] no finished trial has the metric '${loaded.sweep.best.metric}' (best.metric); nothing exported. A sweep with data.validation: 0 must select by another metric, e.g. best: { metric: test_accuracy }.`,
+        );
         process.exitCode = 1;
       }
     }
@@ -108,16 +145,27 @@ program
   .option('--quiet', 'no progress output')
   .action(async (file: string, o) => {
     const raw = o.index ?? process.env.JOB_COMPLETION_INDEX ?? process.env.SLURM_ARRAY_TASK_ID;
-    if (raw === undefined) throw new Error('no trial index: pass --index or set JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID.');
+    if (raw === undefined)
+      throw new Error('no trial index: pass --index or set JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID.');
     const index = Number.parseInt(raw, 10);
     file = userPath(file);
     const { loaded, plugins } = await openSweep(file);
     const trial = loaded.trials[index];
-    if (!Number.isInteger(index) || !trial) throw new Error(`trial index ${raw} is outside 0..${loaded.trials.length - 1} of ${file}.`);
+    if (!Number.isInteger(index) || !trial)
+      throw new Error(`trial index ${raw} is outside 0..${loaded.trials.length - 1} of ${file}.`);
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
     const ac = interruptible();
-    const r = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: loaded.sweep.name, runsDir: ws.runsDir, plugins, force: o.force, quiet: o.quiet, signal: ac.signal });
+    const r = await runTrial(trial, {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: loaded.sweep.name,
+      runsDir: ws.runsDir,
+      plugins,
+      force: o.force,
+      quiet: o.quiet,
+      signal: ac.signal,
+    });
     console.log(JSON.stringify({ trial: index, runId: r.runId, skipped: r.skipped, metrics: r.metrics }));
   });
 
@@ -134,7 +182,18 @@ program
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(name);
     const ac = interruptible();
-    const r = await runTrial({ index: 0, overrides: {}, config, hash: configHash(config) }, { tracker: ws.tracker, experimentId: exp, sweepName: name, runsDir: ws.runsDir, plugins, force: o.force, signal: ac.signal });
+    const r = await runTrial(
+      { index: 0, overrides: {}, config, hash: configHash(config) },
+      {
+        tracker: ws.tracker,
+        experimentId: exp,
+        sweepName: name,
+        runsDir: ws.runsDir,
+        plugins,
+        force: o.force,
+        signal: ac.signal,
+      },
+    );
     console.log(JSON.stringify({ runId: r.runId, metrics: r.metrics }));
   });
 
@@ -150,7 +209,7 @@ async function trialOfRun(runId: string, root: string) {
 
 program
   .command('eval')
-  .description('evaluate a finished run\'s model on its test set')
+  .description("evaluate a finished run's model on its test set")
   .argument('<run-id>')
   .addOption(rootOption())
   .action(async (runId: string, o) => {
@@ -161,12 +220,22 @@ program
 
 program
   .command('export')
-  .description('export a model to ONNX (from a finished run, or from --checkpoint + --config), check it in onnxruntime on test images, write the .onnx file')
+  .description(
+    'export a model to ONNX (from a finished run, or from --checkpoint + --config), check it in onnxruntime on test images, write the .onnx file',
+  )
   .argument('[run-id]', 'a finished run whose weights and config were logged')
   .addOption(rootOption())
   .option('--checkpoint <file>', 'safetensors weights (instead of a run id)', userPath)
-  .option('--config <file>', 'trial config YAML the checkpoint was trained with (with --checkpoint)', userPath)
-  .option('--out <file>', 'output .onnx (default: <run-id or checkpoint name>.onnx, where you ran the command)', userPath)
+  .option(
+    '--config <file>',
+    'trial config YAML the checkpoint was trained with (with --checkpoint)',
+    userPath,
+  )
+  .option(
+    '--out <file>',
+    'output .onnx (default: <run-id or checkpoint name>.onnx, where you ran the command)',
+    userPath,
+  )
   .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
   .action(async (runId: string | undefined, o) => {
     if (runId) {
@@ -174,12 +243,17 @@ program
       const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
       const out = o.out ?? userPath(`${runId}.onnx`);
       // The file first: if it cannot be written, the run records nothing.
-      const { report } = await exportAndCheck(ws.tracker, runId, model, test, o.samples, (bytes) => writeFileSync(out, bytes));
+      const { report } = await exportAndCheck(ws.tracker, runId, model, test, o.samples, (bytes) =>
+        writeFileSync(out, bytes),
+      );
       console.log(JSON.stringify({ out, ...report }, null, 2));
       if (!report.ok) process.exitCode = 1;
       return;
     }
-    if (!o.checkpoint || !o.config) throw new Error("export needs a run id, or both --checkpoint <file.safetensors> and --config <trial.yaml>.");
+    if (!o.checkpoint || !o.config)
+      throw new Error(
+        'export needs a run id, or both --checkpoint <file.safetensors> and --config <trial.yaml>.',
+      );
     const { config } = await readTrialConfigFile(o.config);
     await initRuntime();
     const data = buildData(config);
@@ -195,7 +269,7 @@ program
 
 program
   .command('report')
-  .description('table (Markdown, CSV) and per-axis SVG charts of a sweep\'s finished trials')
+  .description("table (Markdown, CSV) and per-axis SVG charts of a sweep's finished trials")
   .argument('<file>', 'sweep YAML')
   .addOption(rootOption())
   .action(async (file: string, o) => {

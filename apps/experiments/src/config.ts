@@ -44,7 +44,12 @@ export const trialConfig = z
         schedule: componentRef.default({ name: 'constant' }),
       })
       .strict()
-      .default({ epochs: 1, batchSize: 32, optimizer: { name: 'adam', lr: 1e-3, weightDecay: 1e-3 }, schedule: { name: 'constant' } }),
+      .default({
+        epochs: 1,
+        batchSize: 32,
+        optimizer: { name: 'adam', lr: 1e-3, weightDecay: 1e-3 },
+        schedule: { name: 'constant' },
+      }),
     seed: z.number().int().default(0),
     export: z
       .object({ onnx: z.boolean().default(false), checkSamples: z.number().int().positive().default(32) })
@@ -124,13 +129,21 @@ export function flatten(obj: unknown, prefix = '', out: Record<string, string> =
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+    );
   return v;
 }
 
 /** A stable 16-hex hash of a resolved config: the identity of a trial. */
 export function configHash(c: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(c))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(c)))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 export type { Ref };

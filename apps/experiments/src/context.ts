@@ -25,7 +25,9 @@ export function workspace(root = '.'): Workspace {
 }
 
 /** Imports the sweep's plugins first (their components must exist to validate it), then loads it. */
-export async function openSweep(file: string): Promise<{ loaded: LoadedSweep; plugins: Record<string, string> }> {
+export async function openSweep(
+  file: string,
+): Promise<{ loaded: LoadedSweep; plugins: Record<string, string> }> {
   let plugins: string[] = [];
   try {
     const raw = YAML.parse(readFileSync(file, 'utf8')) as { plugins?: unknown } | null;
@@ -38,9 +40,14 @@ export async function openSweep(file: string): Promise<{ loaded: LoadedSweep; pl
 }
 
 /** Reads a single trial config YAML (a sweep's `base` on its own, `plugins` allowed), plugins imported. */
-export async function readTrialConfigFile(file: string): Promise<{ config: TrialConfig; plugins: Record<string, string> }> {
+export async function readTrialConfigFile(
+  file: string,
+): Promise<{ config: TrialConfig; plugins: Record<string, string> }> {
   const raw = (YAML.parse(readFileSync(file, 'utf8')) ?? {}) as Record<string, unknown>;
-  const plugins = await loadPlugins(Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [], dirname(resolve(file)));
+  const plugins = await loadPlugins(
+    Array.isArray(raw.plugins) ? (raw.plugins as string[]) : [],
+    dirname(resolve(file)),
+  );
   delete raw.plugins;
   return { config: trialConfig.parse(normalizeRefs(raw)), plugins };
 }

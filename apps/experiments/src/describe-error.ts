@@ -1,5 +1,13 @@
 /** What a failed file operation was doing, in words. */
-const DOING: Record<string, string> = { open: 'write or read', mkdir: 'create the folder', rename: 'move a file into', unlink: 'delete', rmdir: 'delete the folder', scandir: 'list', copyfile: 'copy to' };
+const DOING: Record<string, string> = {
+  open: 'write or read',
+  mkdir: 'create the folder',
+  rename: 'move a file into',
+  unlink: 'delete',
+  rmdir: 'delete the folder',
+  scandir: 'list',
+  copyfile: 'copy to',
+};
 
 /**
  * A one-line message for an error that reaches the CLI: file-system errors say what failed on
@@ -7,7 +15,11 @@ const DOING: Record<string, string> = { open: 'write or read', mkdir: 'create th
  * Node's bare `EACCES: permission denied, mkdir '...'`.
  */
 export function describeError(e: unknown): string {
-  const err = ((e as { cause?: unknown })?.cause && typeof (e as { cause: { code?: unknown } }).cause.code === 'string' ? (e as { cause: unknown }).cause : e) as NodeJS.ErrnoException & { dest?: string };
+  const err = (
+    (e as { cause?: unknown })?.cause && typeof (e as { cause: { code?: unknown } }).cause.code === 'string'
+      ? (e as { cause: unknown }).cause
+      : e
+  ) as NodeJS.ErrnoException & { dest?: string };
   const path = err.path ?? err.dest;
   const doing = DOING[err.syscall ?? ''] ?? err.syscall ?? 'use';
   switch (err.code) {

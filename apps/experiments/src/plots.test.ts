@@ -9,7 +9,9 @@ describe('spike raster', () => {
   ];
 
   it('keeps silent layers as labelled panels and the last time step inside the plot', async () => {
-    const spec = rasterChart(points, 'raster', 8) as unknown as { spec: { encoding: { x: { scale: { domain: number[] } } } } };
+    const spec = rasterChart(points, 'raster', 8) as unknown as {
+      spec: { encoding: { x: { scale: { domain: number[] } } } };
+    };
     expect(spec.spec.encoding.x.scale.domain).toEqual([-0.5, 7.5]);
     const svg = await renderSvg(rasterChart(points, 'raster', 8));
     expect(svg).toMatch(/head\.snn\.lif1 \(no spikes\)/);

@@ -12,7 +12,11 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
 }
 
 /** Mean of a metric per value of one axis: bars, standard-deviation error bars, every run as a point. */
-export function axisChart(axis: string, metric: string, rows: { value: string; metric: number }[]): TopLevelSpec {
+export function axisChart(
+  axis: string,
+  metric: string,
+  rows: { value: string; metric: number }[],
+): TopLevelSpec {
   const x = { field: 'value', type: 'nominal', title: axis };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -21,15 +25,26 @@ export function axisChart(axis: string, metric: string, rows: { value: string; m
     height: 200,
     data: { values: rows },
     layer: [
-      { mark: 'bar', encoding: { x, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: metric } } },
-      { mark: { type: 'errorbar', extent: 'stdev', ticks: true }, encoding: { x, y: { field: 'metric', type: 'quantitative' } } },
-      { mark: { type: 'point', color: 'black' }, encoding: { x, y: { field: 'metric', type: 'quantitative' } } },
+      {
+        mark: 'bar',
+        encoding: { x, y: { aggregate: 'mean', field: 'metric', type: 'quantitative', title: metric } },
+      },
+      {
+        mark: { type: 'errorbar', extent: 'stdev', ticks: true },
+        encoding: { x, y: { field: 'metric', type: 'quantitative' } },
+      },
+      {
+        mark: { type: 'point', color: 'black' },
+        encoding: { x, y: { field: 'metric', type: 'quantitative' } },
+      },
     ],
   } as TopLevelSpec;
 }
 
 /** Test accuracy (mean ± std over seeds) against energy per image, one point per configuration. */
-export function energyScatter(points: { configuration: string; branch: string; accuracy: number; accStd: number; energy: number }[]): TopLevelSpec {
+export function energyScatter(
+  points: { configuration: string; branch: string; accuracy: number; accStd: number; energy: number }[],
+): TopLevelSpec {
   const rows = points.map((p) => ({ ...p, lo: p.accuracy - p.accStd, hi: p.accuracy + p.accStd }));
   const x = { field: 'energy', type: 'quantitative', title: 'energy per image (µJ)' };
   return {
@@ -39,7 +54,15 @@ export function energyScatter(points: { configuration: string; branch: string; a
     height: 240,
     data: { values: rows },
     layer: [
-      { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' }, color: { field: 'branch', type: 'nominal' } } },
+      {
+        mark: { type: 'rule' },
+        encoding: {
+          x,
+          y: { field: 'lo', type: 'quantitative' },
+          y2: { field: 'hi' },
+          color: { field: 'branch', type: 'nominal' },
+        },
+      },
       {
         mark: { type: 'point', filled: true, size: 60 },
         encoding: {
@@ -76,9 +99,20 @@ export function rasterChart(points: RasterPoint[], title: string, steps: number)
       height: 90,
       mark: { type: 'tick', orient: 'vertical', thickness: 2 },
       encoding: {
-        x: { field: 't', type: 'quantitative', title: 'time step', scale: { domain: [-0.5, steps - 0.5], nice: false }, axis: { values: Array.from({ length: steps }, (_, i) => i) } },
+        x: {
+          field: 't',
+          type: 'quantitative',
+          title: 'time step',
+          scale: { domain: [-0.5, steps - 0.5], nice: false },
+          axis: { values: Array.from({ length: steps }, (_, i) => i) },
+        },
         y: { field: 'neuron', type: 'quantitative', title: 'neuron' },
-        opacity: { field: 'spike', type: 'nominal', scale: { domain: [true, false], range: [1, 0] }, legend: null },
+        opacity: {
+          field: 'spike',
+          type: 'nominal',
+          scale: { domain: [true, false], range: [1, 0] },
+          legend: null,
+        },
       },
     },
   } as TopLevelSpec;

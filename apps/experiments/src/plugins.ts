@@ -14,7 +14,11 @@ export async function loadPlugins(names: string[], fromDir = process.cwd()): Pro
   const versions: Record<string, string> = {};
   for (const name of names) {
     let entry: string | undefined;
-    for (const base of [resolve(fromDir, 'package.json'), join(process.cwd(), 'package.json'), import.meta.url]) {
+    for (const base of [
+      resolve(fromDir, 'package.json'),
+      join(process.cwd(), 'package.json'),
+      import.meta.url,
+    ]) {
       try {
         entry = createRequire(base).resolve(name);
         break;
@@ -22,7 +26,11 @@ export async function loadPlugins(names: string[], fromDir = process.cwd()): Pro
         /* try the next base */
       }
     }
-    if (!entry) throw new HybridSpikeError('UNKNOWN_COMPONENT', `plugin '${name}' is not installed (looked from ${fromDir} and ${process.cwd()}); add it with 'pnpm add ${name}'.`);
+    if (!entry)
+      throw new HybridSpikeError(
+        'UNKNOWN_COMPONENT',
+        `plugin '${name}' is not installed (looked from ${fromDir} and ${process.cwd()}); add it with 'pnpm add ${name}'.`,
+      );
     await import(pathToFileURL(entry).href);
     versions[name] = findVersion(entry, name);
   }
@@ -33,7 +41,10 @@ function findVersion(entry: string, name: string): string {
   let dir = dirname(entry);
   for (let i = 0; i < 6; i++) {
     try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === name) return pkg.version ?? 'unknown';
     } catch {
       /* keep walking up */

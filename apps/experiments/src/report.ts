@@ -31,7 +31,14 @@ const METRICS: Record<string, (v: number) => string> = {
   macs: count,
   train_seconds: (v) => v.toFixed(1),
 };
-const COLUMN_TITLE: Record<string, string> = { energy_pj: 'energy_uJ', energy_ann_pj: 'ann_uJ', energy_snn_pj: 'snn_uJ', test_accuracy: 'test_acc_%', best_val_accuracy: 'val_acc_%', test_top5: 'test_top5_%' };
+const COLUMN_TITLE: Record<string, string> = {
+  energy_pj: 'energy_uJ',
+  energy_ann_pj: 'ann_uJ',
+  energy_snn_pj: 'snn_uJ',
+  test_accuracy: 'test_acc_%',
+  best_val_accuracy: 'val_acc_%',
+  test_top5: 'test_top5_%',
+};
 const BRANCH_NAME: Record<string, string> = { hybrid: 'hybrid', ann: 'ANN', snn: 'SNN' };
 
 function pct(v: number): string {
@@ -68,13 +75,23 @@ function runsByHash(runs: Run[]): { finished: Map<string, Run>; other: Map<strin
 export function headlineOf(groups: ConfigGroup[], metric: string): string {
   const parts: { name: string; acc: string; energy: string }[] = [];
   for (const branch of ['hybrid', 'ann', 'snn']) {
-    const best = bestOf(groups.filter((g) => g.branch === branch), metric);
+    const best = bestOf(
+      groups.filter((g) => g.branch === branch),
+      metric,
+    );
     if (!best) continue;
     const g = best.group;
-    const detail = Object.entries(g.values).filter(([k]) => k !== 'branch').map(([, v]) => v).join(', ');
+    const detail = Object.entries(g.values)
+      .filter(([k]) => k !== 'branch')
+      .map(([, v]) => v)
+      .join(', ');
     const acc = groupStat(g, 'test_accuracy');
     const e = groupStat(g, 'energy_pj');
-    parts.push({ name: `${BRANCH_NAME[branch]}${detail ? ` (${detail})` : ''}`, acc: `${pm(acc, pct)}%`, energy: e ? (e.mean / 1e6).toFixed(3) : '?' });
+    parts.push({
+      name: `${BRANCH_NAME[branch]}${detail ? ` (${detail})` : ''}`,
+      acc: `${pm(acc, pct)}%`,
+      energy: e ? (e.mean / 1e6).toFixed(3) : '?',
+    });
   }
   if (!parts.length) return 'No trial has finished yet.';
   const n = Math.max(...groups.map((g) => g.runs.length));
@@ -92,7 +109,12 @@ export function headlineOf(groups: ConfigGroup[], metric: string): string {
  * written to `outDir` and logged as artifacts of the sweep's one `<sweep>-report` run (updated
  * in place on every report). The spike raster of the best spiking configuration is copied beside them.
  */
-export async function writeReport(tracker: Tracker, experimentId: string, loaded: LoadedSweep, outDir: string): Promise<ReportResult> {
+export async function writeReport(
+  tracker: Tracker,
+  experimentId: string,
+  loaded: LoadedSweep,
+  outDir: string,
+): Promise<ReportResult> {
   const all = await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name });
   const { finished, other } = runsByHash(all.filter((r) => r.tags[TAG.kind] === 'trial'));
   const metric = loaded.sweep.best.metric;
@@ -102,7 +124,13 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   const rows: Record<string, string | number>[] = loaded.trials.map((t) => {
     const r = finished.get(t.hash);
     const row: Record<string, string | number> = { trial: t.index };
-    for (const a of axes) row[a] = t.overrides[a] === undefined ? '' : typeof t.overrides[a] === 'object' ? JSON.stringify(t.overrides[a]) : String(t.overrides[a]);
+    for (const a of axes)
+      row[a] =
+        t.overrides[a] === undefined
+          ? ''
+          : typeof t.overrides[a] === 'object'
+            ? JSON.stringify(t.overrides[a])
+            : String(t.overrides[a]);
     row.status = r ? 'FINISHED' : (other.get(t.hash)?.info.status ?? 'not run');
     for (const m of Object.keys(METRICS)) row[m] = r?.metrics[m] ?? '';
     row.run_id = r?.info.runId ?? other.get(t.hash)?.info.runId ?? '';
@@ -110,7 +138,14 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   });
   const summary = groups.map((g) => {
     const s: Record<string, string | number> = { configuration: g.label, branch: g.branch, n: g.runs.length };
-    for (const m of ['test_accuracy', 'best_val_accuracy', 'energy_pj', 'energy_ann_pj', 'energy_snn_pj', 'train_seconds']) {
+    for (const m of [
+      'test_accuracy',
+      'best_val_accuracy',
+      'energy_pj',
+      'energy_ann_pj',
+      'energy_snn_pj',
+      'train_seconds',
+    ]) {
       const st = groupStat(g, m);
       s[`${m}_mean`] = st?.mean ?? '';
       s[`${m}_std`] = st?.std ?? '';
@@ -119,7 +154,8 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   });
   const headline = headlineOf(groups, metric);
 
-  const cell = (k: string, v: string | number) => (typeof v === 'number' && METRICS[k] ? METRICS[k](v) : String(v));
+  const cell = (k: string, v: string | number) =>
+    typeof v === 'number' && METRICS[k] ? METRICS[k](v) : String(v);
   const cols = Object.keys(rows[0] ?? { trial: 0 });
   const title = (c: string) => COLUMN_TITLE[c] ?? c;
   const summaryLines = [
@@ -151,8 +187,18 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
     ...rows.map((r) => `| ${cols.map((c) => cell(c, r[c]!)).join(' | ')} |`),
     '',
   ].join('\n');
-  const csv = [cols.join(','), ...rows.map((r) => cols.map((c) => JSON.stringify(r[c] ?? '')).join(','))].join('\n') + '\n';
-  const summaryCsv = [Object.keys(summary[0] ?? {}).join(','), ...summary.map((s) => Object.values(s).map((v) => JSON.stringify(v)).join(','))].join('\n') + '\n';
+  const csv =
+    [cols.join(','), ...rows.map((r) => cols.map((c) => JSON.stringify(r[c] ?? '')).join(','))].join('\n') +
+    '\n';
+  const summaryCsv =
+    [
+      Object.keys(summary[0] ?? {}).join(','),
+      ...summary.map((s) =>
+        Object.values(s)
+          .map((v) => JSON.stringify(v))
+          .join(','),
+      ),
+    ].join('\n') + '\n';
 
   mkdirSync(outDir, { recursive: true });
   const files: string[] = [];
@@ -164,27 +210,55 @@ export async function writeReport(tracker: Tracker, experimentId: string, loaded
   write('table.csv', csv);
   write('summary.csv', summaryCsv);
   for (const a of axes.filter((x) => x !== 'seed')) {
-    const pts = groups.flatMap((g) => g.runs.filter((r) => typeof r.run.metrics[metric] === 'number').map((r) => ({ value: g.values[a] ?? '(base)', metric: r.run.metrics[metric]! })));
-    if (pts.length) write(`axis-${a.replace(/[^\w.-]/g, '_')}.svg`, await renderSvg(axisChart(a, metric, pts)));
+    const pts = groups.flatMap((g) =>
+      g.runs
+        .filter((r) => typeof r.run.metrics[metric] === 'number')
+        .map((r) => ({ value: g.values[a] ?? '(base)', metric: r.run.metrics[metric]! })),
+    );
+    if (pts.length)
+      write(`axis-${a.replace(/[^\w.-]/g, '_')}.svg`, await renderSvg(axisChart(a, metric, pts)));
   }
   const scatter = groups.flatMap((g) => {
     const acc = groupStat(g, 'test_accuracy');
     const e = groupStat(g, 'energy_pj');
-    return acc && e ? [{ configuration: g.label, branch: g.branch, accuracy: acc.mean, accStd: acc.std, energy: e.mean / 1e6 }] : [];
+    return acc && e
+      ? [
+          {
+            configuration: g.label,
+            branch: g.branch,
+            accuracy: acc.mean,
+            accStd: acc.std,
+            energy: e.mean / 1e6,
+          },
+        ]
+      : [];
   });
   if (scatter.length) write('accuracy-vs-energy.svg', await renderSvg(energyScatter(scatter)));
   // The raster of the best configuration that spikes (the ANN twin has no neurons to show).
-  const bestSpiking = bestOf(groups.filter((g) => g.branch !== 'ann'), metric);
+  const bestSpiking = bestOf(
+    groups.filter((g) => g.branch !== 'ann'),
+    metric,
+  );
   if (bestSpiking) {
     try {
-      write('raster-best.svg', new TextDecoder().decode(await tracker.readArtifact(bestSpiking.run.info.runId, 'raster.svg')));
+      write(
+        'raster-best.svg',
+        new TextDecoder().decode(await tracker.readArtifact(bestSpiking.run.info.runId, 'raster.svg')),
+      );
     } catch {
       /* a run logged before rasters existed */
     }
   }
   // One report run per sweep, updated in place.
   const existing = all.find((r) => r.tags[TAG.kind] === 'report');
-  const reportRunId = existing?.info.runId ?? (await tracker.createRun(experimentId, { runName: `${loaded.sweep.name}-report`, tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report', ...SOURCE_TAGS } })).runId;
+  const reportRunId =
+    existing?.info.runId ??
+    (
+      await tracker.createRun(experimentId, {
+        runName: `${loaded.sweep.name}-report`,
+        tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report', ...SOURCE_TAGS },
+      })
+    ).runId;
   for (const f of files) await tracker.logArtifact(reportRunId, f, 'report');
   await tracker.setTags(reportRunId, { 'hybridspike.headline': headline });
   await tracker.endRun(reportRunId, 'FINISHED');

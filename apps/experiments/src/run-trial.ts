@@ -58,7 +58,9 @@ export const SOURCE_TAGS = { 'mlflow.source.name': 'hybridspike', 'mlflow.source
 
 /** Finished runs of a config hash in an experiment (newest first). */
 export async function finishedRuns(tracker: Tracker, experimentId: string, hash: string) {
-  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash, [TAG.kind]: 'trial' })).filter((r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted');
+  return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash, [TAG.kind]: 'trial' })).filter(
+    (r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted',
+  );
 }
 
 /** Spikes of the first sample through every neuron layer (first 48 neurons of each); silent layers are kept. */
@@ -67,7 +69,9 @@ function rasterPoints(model: HybridModel, x: tf.Tensor): { points: RasterPoint[]
   model.eval();
   let records: ReturnType<typeof recordMembranes>['records'];
   try {
-    records = recordMembranes(model, () => tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync())).records;
+    records = recordMembranes(model, () =>
+      tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync()),
+    ).records;
   } finally {
     model.train(wasTraining);
   }
@@ -78,15 +82,23 @@ function rasterPoints(model: HybridModel, x: tf.Tensor): { points: RasterPoint[]
     steps = Math.max(steps, T);
     const per = h.length / T;
     const layer: RasterPoint[] = [];
-    for (let t = 0; t < T; t++) for (let i = 0; i < Math.min(48, per); i++) if (h[t * per + i]! >= threshold) layer.push({ layer: path, t, neuron: i, spike: true });
+    for (let t = 0; t < T; t++)
+      for (let i = 0; i < Math.min(48, per); i++)
+        if (h[t * per + i]! >= threshold) layer.push({ layer: path, t, neuron: i, spike: true });
     // A silent layer still gets its panel, labelled, with one invisible point.
-    points.push(...(layer.length ? layer : [{ layer: `${path} (no spikes)`, t: 0, neuron: 0, spike: false }]));
+    points.push(
+      ...(layer.length ? layer : [{ layer: `${path} (no spikes)`, t: 0, neuron: 0, spike: false }]),
+    );
   }
   return { points, steps };
 }
 
 /** Exports `model` to ONNX and checks it in onnxruntime on the first `samples` test images. */
-export async function exportChecked(model: HybridModel, test: Dataset, samples: number): Promise<{ bytes: Uint8Array; report: OnnxCheckReport }> {
+export async function exportChecked(
+  model: HybridModel,
+  test: Dataset,
+  samples: number,
+): Promise<{ bytes: Uint8Array; report: OnnxCheckReport }> {
   const inputShape: [number, number, number] = [test.channels, test.height, test.width];
   const x = firstImages(test, samples);
   try {
@@ -136,7 +148,12 @@ function epochMetrics(e: EpochLog): Metric[] {
     { key: 'lr', value: e.lr, step: e.epoch },
     { key: 'images_per_second', value: e.imagesPerSecond, step: e.epoch },
   ];
-  if (e.valLoss !== undefined) m.push({ key: 'val_loss', value: e.valLoss, step: e.epoch }, { key: 'val_accuracy', value: e.valAccuracy!, step: e.epoch }, { key: 'val_top5', value: e.valTop5!, step: e.epoch });
+  if (e.valLoss !== undefined)
+    m.push(
+      { key: 'val_loss', value: e.valLoss, step: e.epoch },
+      { key: 'val_accuracy', value: e.valAccuracy!, step: e.epoch },
+      { key: 'val_top5', value: e.valTop5!, step: e.epoch },
+    );
   return m;
 }
 
@@ -147,12 +164,21 @@ function epochMetrics(e: EpochLog): Metric[] {
  * FINISHED run is skipped unless `force`; an interrupted one resumes from its checkpoint.
  */
 export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOutcome> {
-  const checkpointDir = trialCheckpointDir(ctx.runsDir, ctx.sweepName, ctx.tracker.uri, ctx.experimentId, trial.hash);
+  const checkpointDir = trialCheckpointDir(
+    ctx.runsDir,
+    ctx.sweepName,
+    ctx.tracker.uri,
+    ctx.experimentId,
+    trial.hash,
+  );
   const skipIfFinished = async (): Promise<TrialOutcome | null> => {
     if (ctx.force) return null;
     const done = await finishedRuns(ctx.tracker, ctx.experimentId, trial.hash);
     if (!done.length) return null;
-    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) already FINISHED as run ${done[0]!.info.runId}; skipped (--force reruns it).`);
+    if (!ctx.quiet)
+      console.error(
+        `[hybridspike] trial ${trial.index} (${trial.hash}) already FINISHED as run ${done[0]!.info.runId}; skipped (--force reruns it).`,
+      );
     return { skipped: true, runId: done[0]!.info.runId, metrics: done[0]!.metrics, checkpointDir };
   };
   const finished = await skipIfFinished();
@@ -160,7 +186,9 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
   const lock = lockTrial(`${checkpointDir}.lock`);
   if (!lock.acquired) {
     const o = lock.owner;
-    console.error(`[hybridspike] trial ${trial.index} (${trial.hash}) is running in pid ${o.pid} on ${o.host} since ${o.startedAt}; skipped (delete ${checkpointDir}.lock if that process is gone).`);
+    console.error(
+      `[hybridspike] trial ${trial.index} (${trial.hash}) is running in pid ${o.pid} on ${o.host} since ${o.startedAt}; skipped (delete ${checkpointDir}.lock if that process is gone).`,
+    );
     return { skipped: true, runId: '', metrics: {}, checkpointDir, lockedBy: o };
   }
   try {
@@ -196,16 +224,35 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
     ...ctx.extraTags,
   };
-  const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () => ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }));
+  const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () =>
+    ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }),
+  );
   const run = { runId: opened.runId };
   if (opened.resumed) await ctx.tracker.setTags(run.runId, tags);
   const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
   let closing = false;
   const pending: Promise<unknown>[] = [];
   try {
-    await ctx.tracker.logParams(run.runId, { ...flatten(c), parameter_count: model.parameterCount(), train_samples: data.train.count, validation_samples: data.validation?.count ?? 0, test_samples: data.test.count });
-    await ctx.tracker.logArtifactBytes(run.runId, 'config.json', JSON.stringify({ config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index }, null, 2));
-    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`);
+    await ctx.tracker.logParams(run.runId, {
+      ...flatten(c),
+      parameter_count: model.parameterCount(),
+      train_samples: data.train.count,
+      validation_samples: data.validation?.count ?? 0,
+      test_samples: data.test.count,
+    });
+    await ctx.tracker.logArtifactBytes(
+      run.runId,
+      'config.json',
+      JSON.stringify(
+        { config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index },
+        null,
+        2,
+      ),
+    );
+    if (!ctx.quiet)
+      console.error(
+        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`,
+      );
     const result = await fit(model, {
       train: data.train,
       validation: data.validation ?? undefined,
@@ -246,7 +293,9 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
       test_accuracy: ev.accuracy,
       test_loss: ev.loss,
       test_top5: ev.top5,
-      ...(result.bestEpoch !== null ? { best_val_accuracy: result.bestMetric!, best_epoch: result.bestEpoch } : {}),
+      ...(result.bestEpoch !== null
+        ? { best_val_accuracy: result.bestMetric!, best_epoch: result.bestEpoch }
+        : {}),
       macs: ops.macs,
       sops: ops.sops,
       acs: ops.acs,
@@ -262,20 +311,33 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     sample.dispose();
     if (raster.points.length) {
       const title = `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`;
-      await ctx.tracker.logArtifactBytes(run.runId, 'raster.svg', await renderSvg(rasterChart(raster.points, title, raster.steps)));
+      await ctx.tracker.logArtifactBytes(
+        run.runId,
+        'raster.svg',
+        await renderSvg(rasterChart(raster.points, title, raster.steps)),
+      );
     }
-    await ctx.tracker.logArtifactBytes(run.runId, 'model.safetensors', serializeModule(model, { config_hash: trial.hash }));
+    await ctx.tracker.logArtifactBytes(
+      run.runId,
+      'model.safetensors',
+      serializeModule(model, { config_hash: trial.hash }),
+    );
     if (c.export.onnx) await exportAndCheck(ctx.tracker, run.runId, model, data.test, c.export.checkSamples);
     closing = true;
     await closeRun(ctx.tracker, run.runId, 'FINISHED');
-    if (!ctx.quiet) console.error(`[hybridspike] trial ${trial.index} done: test accuracy ${(100 * ev.accuracy).toFixed(2)}%, ${(ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`);
+    if (!ctx.quiet)
+      console.error(
+        `[hybridspike] trial ${trial.index} done: test accuracy ${(100 * ev.accuracy).toFixed(2)}%, ${(ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`,
+      );
     return { skipped: false, runId: run.runId, metrics, checkpointDir };
   } catch (e) {
     await Promise.allSettled(pending);
     // Closing FINISHED failed: the trial's work is done and logged; do not turn it into FAILED.
     if (closing) throw e;
     try {
-      await closeRun(ctx.tracker, run.runId, 'FAILED', { tags: { 'hybridspike.error': String((e as Error).message).slice(0, 4000) } });
+      await closeRun(ctx.tracker, run.runId, 'FAILED', {
+        tags: { 'hybridspike.error': String((e as Error).message).slice(0, 4000) },
+      });
     } catch (closeError) {
       console.error(`[hybridspike] ${(closeError as Error).message}`);
     }
@@ -287,7 +349,11 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
 }
 
 /** Rebuilds a finished trial's model from its logged weights (for export of the best model). */
-export async function loadTrialModel(tracker: Tracker, runId: string, trial: Trial): Promise<{ model: HybridModel; test: Dataset }> {
+export async function loadTrialModel(
+  tracker: Tracker,
+  runId: string,
+  trial: Trial,
+): Promise<{ model: HybridModel; test: Dataset }> {
   const { deserializeModule } = await import('@hybridspike/core');
   await initRuntime();
   const data = buildData(trial.config);
@@ -296,4 +362,3 @@ export async function loadTrialModel(tracker: Tracker, runId: string, trial: Tri
   model.eval();
   return { model, test: data.test };
 }
-

@@ -14,9 +14,26 @@ export interface SweepRunOptions {
   signal?: AbortSignal;
 }
 
-function runChild(file: string, index: number, ws: Workspace, force: boolean, signal?: AbortSignal): Promise<number> {
+function runChild(
+  file: string,
+  index: number,
+  ws: Workspace,
+  force: boolean,
+  signal?: AbortSignal,
+): Promise<number> {
   const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
-  const args = [...process.execArgv, cli, 'trial', file, '--index', String(index), '--root', ws.root, '--quiet', ...(force ? ['--force'] : [])];
+  const args = [
+    ...process.execArgv,
+    cli,
+    'trial',
+    file,
+    '--index',
+    String(index),
+    '--root',
+    ws.root,
+    '--quiet',
+    ...(force ? ['--force'] : []),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     // A signal sent to this process only (kill <pid>) must reach the trials it runs, so that
@@ -34,7 +51,13 @@ function runChild(file: string, index: number, ws: Workspace, force: boolean, si
  * Runs every trial of a sweep (skipping finished ones), locally in order or with `parallel`
  * child processes; a killed sweep run again continues where it stopped. Returns the outcomes.
  */
-export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId: string, plugins: Record<string, string>, o: SweepRunOptions = {}): Promise<Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>> {
+export async function runSweep(
+  loaded: LoadedSweep,
+  ws: Workspace,
+  experimentId: string,
+  plugins: Record<string, string>,
+  o: SweepRunOptions = {},
+): Promise<Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>> {
   const out = new Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>();
   const n = loaded.trials.length;
   const started = Date.now();
@@ -42,7 +65,9 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
     if (o.quiet) return;
     const done = out.size;
     const el = (Date.now() - started) / 1000;
-    console.error(`[hybridspike] sweep ${loaded.sweep.name}: ${done}/${n} trials done after ${el.toFixed(0)} s (last: trial ${i})`);
+    console.error(
+      `[hybridspike] sweep ${loaded.sweep.name}: ${done}/${n} trials done after ${el.toFixed(0)} s (last: trial ${i})`,
+    );
   };
   if ((o.parallel ?? 1) > 1) {
     const queue = [...loaded.trials];
@@ -54,7 +79,12 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
         }
         const code = await runChild(loaded.file, t.index, ws, o.force ?? false, o.signal);
         const runs = await finishedRuns(ws.tracker, experimentId, t.hash);
-        out.set(t.index, code === 0 && runs[0] ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' } : 'failed');
+        out.set(
+          t.index,
+          code === 0 && runs[0]
+            ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' }
+            : 'failed',
+        );
         progress(t.index);
       }
     });
@@ -67,7 +97,19 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
       continue;
     }
     try {
-      out.set(t.index, await runTrial(t, { tracker: ws.tracker, experimentId, sweepName: loaded.sweep.name, runsDir: ws.runsDir, plugins, force: o.force, quiet: o.quiet, signal: o.signal }));
+      out.set(
+        t.index,
+        await runTrial(t, {
+          tracker: ws.tracker,
+          experimentId,
+          sweepName: loaded.sweep.name,
+          runsDir: ws.runsDir,
+          plugins,
+          force: o.force,
+          quiet: o.quiet,
+          signal: o.signal,
+        }),
+      );
     } catch (e) {
       console.error(`[hybridspike] trial ${t.index} FAILED: ${(e as Error).message}`);
       out.set(t.index, 'failed');
@@ -81,7 +123,11 @@ export async function runSweep(loaded: LoadedSweep, ws: Workspace, experimentId:
  * Exports the best trial to ONNX and checks it in onnxruntime: the configuration with the best
  * mean of the sweep's metric over its seeds, and within it the run with the best value.
  */
-export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentId: string): Promise<{ trial: Trial; runId: string; report: OnnxCheckReport; reused: boolean } | null> {
+export async function exportBest(
+  loaded: LoadedSweep,
+  ws: Workspace,
+  experimentId: string,
+): Promise<{ trial: Trial; runId: string; report: OnnxCheckReport; reused: boolean } | null> {
   const finished = new Map<string, Run>();
   for (const t of loaded.trials) {
     const r = (await finishedRuns(ws.tracker, experimentId, t.hash))[0];
@@ -92,12 +138,20 @@ export async function exportBest(loaded: LoadedSweep, ws: Workspace, experimentI
   const runId = best.run.info.runId;
   // Already exported and checked (a rerun of a finished sweep): report it, do not upload again.
   if (best.run.tags['hybridspike.onnx_exported'] === 'true') {
-    const report = JSON.parse(new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'onnx-parity.json'))) as OnnxCheckReport;
+    const report = JSON.parse(
+      new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'onnx-parity.json')),
+    ) as OnnxCheckReport;
     return { trial: best.trial, runId, report, reused: true };
   }
   const { model, test } = await loadTrialModel(ws.tracker, runId, best.trial);
   try {
-    const { report } = await exportAndCheck(ws.tracker, runId, model, test, best.trial.config.export.checkSamples);
+    const { report } = await exportAndCheck(
+      ws.tracker,
+      runId,
+      model,
+      test,
+      best.trial.config.export.checkSamples,
+    );
     return { trial: best.trial, runId, report, reused: false };
   } finally {
     model.dispose();

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import YAML, { isMap, isSeq, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { invokingDir } from './paths.js';
-import { configHash, normalizeRefs, setPath, sweepFile, trialConfig, type SweepFile, type TrialConfig } from './config.js';
+import {
+  configHash,
+  normalizeRefs,
+  setPath,
+  sweepFile,
+  trialConfig,
+  type SweepFile,
+  type TrialConfig,
+} from './config.js';
 
 /** One expanded trial: its index, the values of the axes, and the resolved config. */
 export interface Trial {
@@ -38,11 +46,18 @@ function findKeyNode(doc: Document, path: (string | number)[]): number | undefin
       if (k?.value === key) return k.range?.[0];
     }
   }
-  if (isSeq(parent) && typeof key === 'number') return (parent.items[key] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  if (isSeq(parent) && typeof key === 'number')
+    return (parent.items[key] as { range?: [number, number, number] } | undefined)?.range?.[0];
   return undefined;
 }
 
-function issuesToText(e: z.ZodError, file: string, doc: Document, lc: LineCounter, prefix: (string | number)[]): string {
+function issuesToText(
+  e: z.ZodError,
+  file: string,
+  doc: Document,
+  lc: LineCounter,
+  prefix: (string | number)[],
+): string {
   return e.issues
     .map((i) => {
       const path = [...prefix, ...(i.path as (string | number)[])];
@@ -75,7 +90,15 @@ function checkComponents(c: TrialConfig): { path: readonly string[]; error: Erro
     const value = path.reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], c);
     try {
       if (kind === 'model') {
-        registry.parse('model', { ...withName(value), inChannels: 1, numClasses: 2, branch: c.branch, seed: c.seed, encoder: withName(c.encoder), neuron: withName(c.neuron) });
+        registry.parse('model', {
+          ...withName(value),
+          inChannels: 1,
+          numClasses: 2,
+          branch: c.branch,
+          seed: c.seed,
+          encoder: withName(c.encoder),
+          neuron: withName(c.neuron),
+        });
       } else registry.parse(kind, withName(value));
     } catch (error) {
       return { path, error: error as Error };
@@ -85,9 +108,17 @@ function checkComponents(c: TrialConfig): { path: readonly string[]; error: Erro
 }
 
 /** Where a trial's setting of `path` came from: the override that set it, else the base. */
-function settingLine(doc: Document, lc: LineCounter, overrides: Record<string, unknown>, where: (string | number)[][], path: readonly string[]): string {
+function settingLine(
+  doc: Document,
+  lc: LineCounter,
+  overrides: Record<string, unknown>,
+  where: (string | number)[][],
+  path: readonly string[],
+): string {
   const dotted = path.join('.');
-  const i = Object.keys(overrides).findIndex((k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`));
+  const i = Object.keys(overrides).findIndex(
+    (k) => k === dotted || k.startsWith(`${dotted}.`) || dotted.startsWith(`${k}.`),
+  );
   if (i >= 0 && where.length) {
     const w = where.length === Object.keys(overrides).length ? where[i]! : where[0]!;
     return lineOf(doc, lc, w).replace('line ', '');
@@ -101,30 +132,45 @@ export function loadSweep(file: string): LoadedSweep {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file (relative paths are resolved against the folder the command was run in, ${invokingDir()})` : (e as Error).message;
+    const why =
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? `no such file (relative paths are resolved against the folder the command was run in, ${invokingDir()})`
+        : (e as Error).message;
     throw new HybridSpikeError('BAD_OPTIONS', `cannot read sweep file ${file}: ${why}`);
   }
   const lc = new LineCounter();
   const doc = YAML.parseDocument(text, { lineCounter: lc });
-  if (doc.errors.length) throw new HybridSpikeError('BAD_OPTIONS', `${file}: YAML error: ${doc.errors[0]!.message}`);
+  if (doc.errors.length)
+    throw new HybridSpikeError('BAD_OPTIONS', `${file}: YAML error: ${doc.errors[0]!.message}`);
   const parsed = sweepFile.safeParse(doc.toJS());
-  if (!parsed.success) throw new HybridSpikeError('BAD_OPTIONS', issuesToText(parsed.error, file, doc, lc, []));
+  if (!parsed.success)
+    throw new HybridSpikeError('BAD_OPTIONS', issuesToText(parsed.error, file, doc, lc, []));
   const sweep = parsed.data;
   const base = normalizeRefs(sweep.base);
   const baseCheck = trialConfig.safeParse(base);
-  if (!baseCheck.success) throw new HybridSpikeError('BAD_OPTIONS', issuesToText(baseCheck.error, file, doc, lc, ['base']));
+  if (!baseCheck.success)
+    throw new HybridSpikeError('BAD_OPTIONS', issuesToText(baseCheck.error, file, doc, lc, ['base']));
 
   const grid = Object.entries(sweep.axes.grid);
-  let combos: { overrides: Record<string, unknown>; where: (string | number)[][] }[] = [{ overrides: {}, where: [] }];
+  let combos: { overrides: Record<string, unknown>; where: (string | number)[][] }[] = [
+    { overrides: {}, where: [] },
+  ];
   for (const [key, values] of grid) {
-    combos = combos.flatMap((c) => values.map((v, i) => ({ overrides: { ...c.overrides, [key]: v }, where: [...c.where, ['axes', 'grid', key, i]] })));
+    combos = combos.flatMap((c) =>
+      values.map((v, i) => ({
+        overrides: { ...c.overrides, [key]: v },
+        where: [...c.where, ['axes', 'grid', key, i]],
+      })),
+    );
   }
   if (grid.length === 0 && sweep.axes.list.length > 0) combos = [];
   combos.push(...sweep.axes.list.map((o, i) => ({ overrides: o, where: [['axes', 'list', i]] })));
   // Seeds repeat every configuration, configuration-major: trial = config * seeds + seed index.
   if (sweep.seeds) {
     const seeds = sweep.seeds;
-    combos = combos.flatMap((c) => seeds.map((seed, j) => ({ overrides: { ...c.overrides, seed }, where: [...c.where, ['seeds', j]] })));
+    combos = combos.flatMap((c) =>
+      seeds.map((seed, j) => ({ overrides: { ...c.overrides, seed }, where: [...c.where, ['seeds', j]] })),
+    );
   }
   const trials: Trial[] = combos.map((c, index) => {
     // Overrides apply over the base with its defaults, so `encoder.alpha` works without an encoder block.
@@ -132,8 +178,16 @@ export function loadSweep(file: string): LoadedSweep {
     for (const [k, v] of Object.entries(c.overrides)) setPath(cfg, k, v);
     const r = trialConfig.safeParse(normalizeRefs(cfg));
     if (!r.success) {
-      const text = r.error.issues.map((i) => `'${i.path.join('.')}': ${i.message}${'keys' in i && Array.isArray(i.keys) ? ` ${JSON.stringify(i.keys)}` : ''}`).join('; ');
-      throw new HybridSpikeError('BAD_OPTIONS', `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',')}: trial ${index} (${JSON.stringify(c.overrides)}): ${text}`);
+      const text = r.error.issues
+        .map(
+          (i) =>
+            `'${i.path.join('.')}': ${i.message}${'keys' in i && Array.isArray(i.keys) ? ` ${JSON.stringify(i.keys)}` : ''}`,
+        )
+        .join('; ');
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `${file}:${c.where.map((w) => lineOf(doc, lc, w).replace('line ', '')).join(',')}: trial ${index} (${JSON.stringify(c.overrides)}): ${text}`,
+      );
     }
     const bad = checkComponents(r.data);
     if (bad) {
@@ -142,6 +196,10 @@ export function loadSweep(file: string): LoadedSweep {
     }
     return { index, overrides: c.overrides, config: r.data, hash: configHash(r.data) };
   });
-  if (trials.length === 0) throw new HybridSpikeError('BAD_OPTIONS', `${file}: the sweep expands to no trial; add axes.grid or axes.list entries.`);
+  if (trials.length === 0)
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `${file}: the sweep expands to no trial; add axes.grid or axes.list entries.`,
+    );
   return { file, sweep, trials };
 }

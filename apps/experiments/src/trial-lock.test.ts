@@ -29,6 +29,9 @@ describe('trial lock', () => {
     expect(JSON.parse(readFileSync(p, 'utf8')).pid).toBe(process.pid);
     const q = path();
     writeFileSync(q, JSON.stringify({ pid: dead, host: 'elsewhere', startedAt: '2026-01-01T00:00:00Z' }));
-    expect(lockTrial(q)).toEqual({ acquired: false, owner: { pid: dead, host: 'elsewhere', startedAt: '2026-01-01T00:00:00Z' } });
+    expect(lockTrial(q)).toEqual({
+      acquired: false,
+      owner: { pid: dead, host: 'elsewhere', startedAt: '2026-01-01T00:00:00Z' },
+    });
   });
 });

@@ -36,7 +36,14 @@ function read(path: string): { text: string; owner: LockOwner | null } | null {
 function create(path: string): boolean {
   try {
     const fd = openSync(path, 'wx');
-    writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString() } satisfies LockOwner));
+    writeSync(
+      fd,
+      JSON.stringify({
+        pid: process.pid,
+        host: hostname(),
+        startedAt: new Date().toISOString(),
+      } satisfies LockOwner),
+    );
     closeSync(fd);
     return true;
   } catch (e) {

@@ -18,7 +18,13 @@ const RUN_FILE = 'run.json';
  * the same trial logged to another store (or experiment) starts fresh instead of resuming
  * epochs whose metrics that store never saw.
  */
-export function trialCheckpointDir(runsDir: string, sweep: string, trackerUri: string, experimentId: string, hash: string): string {
+export function trialCheckpointDir(
+  runsDir: string,
+  sweep: string,
+  trackerUri: string,
+  experimentId: string,
+  hash: string,
+): string {
   const store = createHash('sha256').update(`${trackerUri}\n${experimentId}`).digest('hex').slice(0, 10);
   return join(runsDir, sweep, store, hash);
 }

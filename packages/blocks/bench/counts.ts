@@ -11,6 +11,8 @@ for (const base of [32, 64]) {
       m.dispose();
       return n;
     });
-    console.log(`b${base} ${preset}: hybrid ${counts[0]!.toLocaleString('en')}, ann ${counts[1]!.toLocaleString('en')}, snn ${counts[2]!.toLocaleString('en')}`);
+    console.log(
+      `b${base} ${preset}: hybrid ${counts[0]!.toLocaleString('en')}, ann ${counts[1]!.toLocaleString('en')}, snn ${counts[2]!.toLocaleString('en')}`,
+    );
   }
 }

@@ -6,7 +6,8 @@ import { initRuntime } from '@hybridspike/core';
 import { medianMs } from '@hybridspike/core/testing';
 import { has8Vgg } from '../src/index.js';
 
-const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const arg = (name: string, d: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const steps = Number(arg('--steps', '3'));
 const channels = arg('--channels', '1,3').split(',').map(Number);
 const { backend } = await initRuntime();
@@ -15,11 +16,21 @@ console.log(`backend ${backend}; has8Vgg b16, batch ${B}, 32x32; median of ${ste
 for (const C of channels) {
   const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 });
   const x = tf.randomUniform([B, 32, 32, C], 0, 1, 'float32', 1);
-  const y = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), 'int32'), 10);
+  const y = tf.oneHot(
+    tf.tensor1d(
+      Array.from({ length: B }, (_, i) => i % 10),
+      'int32',
+    ),
+    10,
+  );
   const opt = tf.train.adam(1e-3);
   const vars = [...model.parameters().values()];
   const train = () => {
-    const cost = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, true, vars);
+    const cost = opt.minimize(
+      () => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar,
+      true,
+      vars,
+    );
     cost!.dataSync();
     cost!.dispose();
   };
@@ -29,7 +40,9 @@ for (const C of channels) {
   model.eval();
   const inferMs = await timeIt(infer);
   model.train();
-  console.log(`${C} channel(s): train ${(B / (trainMs / 1000)).toFixed(1)} img/s (${trainMs.toFixed(0)} ms/step), inference ${(B / (inferMs / 1000)).toFixed(1)} img/s (${inferMs.toFixed(0)} ms/batch); params ${model.parameterCount()}`);
+  console.log(
+    `${C} channel(s): train ${(B / (trainMs / 1000)).toFixed(1)} img/s (${trainMs.toFixed(0)} ms/step), inference ${(B / (inferMs / 1000)).toFixed(1)} img/s (${inferMs.toFixed(0)} ms/batch); params ${model.parameterCount()}`,
+  );
   model.dispose();
   tf.dispose([x, y]);
 }

@@ -65,7 +65,12 @@ export interface ResidualPlan {
 }
 
 /** Plan of a basic (expansion 1) or bottleneck (expansion 4) block. */
-export function residualPlan(kind: 'basic' | 'bottleneck', inC: number, width: number, stride: number): ResidualPlan {
+export function residualPlan(
+  kind: 'basic' | 'bottleneck',
+  inC: number,
+  width: number,
+  stride: number,
+): ResidualPlan {
   const outC = kind === 'basic' ? width : width * 4;
   const convs =
     kind === 'basic'
@@ -89,11 +94,16 @@ export class AnnResidualBlock extends Module {
   readonly downBn: BatchNorm | null = null;
   constructor(plan: ResidualPlan, ctx: InitContext) {
     super();
-    this.convs = plan.convs.map((c, i) => this.addModule(`conv${i + 1}`, new Conv2d(c.inC, c.outC, { kernel: c.kernel, stride: c.stride }, ctx)));
+    this.convs = plan.convs.map((c, i) =>
+      this.addModule(`conv${i + 1}`, new Conv2d(c.inC, c.outC, { kernel: c.kernel, stride: c.stride }, ctx)),
+    );
     this.bns = plan.convs.map((c, i) => this.addModule(`bn${i + 1}`, new BatchNorm(c.outC)));
     if (plan.downsample) {
       const d = plan.downsample;
-      this.downConv = this.addModule('down_conv', new Conv2d(d.inC, d.outC, { kernel: 1, stride: d.stride, padding: 0 }, ctx));
+      this.downConv = this.addModule(
+        'down_conv',
+        new Conv2d(d.inC, d.outC, { kernel: 1, stride: d.stride, padding: 0 }, ctx),
+      );
       this.downBn = this.addModule('down_bn', new BatchNorm(d.outC));
     }
   }

@@ -97,7 +97,16 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
   const perLayer = new Map<string, LayerOps>();
   const entry = (path: string, kind: LayerOps['kind'], domain: 'ann' | 'snn'): LayerOps => {
     const key = `${path}#${kind}`;
-    const e = perLayer.get(key) ?? { path, kind, domain, branch: branchOf(path), macs: 0, sops: 0, acs: 0, energyPicojoules: 0 };
+    const e = perLayer.get(key) ?? {
+      path,
+      kind,
+      domain,
+      branch: branchOf(path),
+      macs: 0,
+      sops: 0,
+      acs: 0,
+      energyPicojoules: 0,
+    };
     perLayer.set(key, e);
     return e;
   };
@@ -127,7 +136,19 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
                 // Each output position sums the spikes in its window once per output channel.
                 const ones = tf.ones([c.kernel, c.kernel, c.inChannels, 1]);
                 const p = c.padding;
-                const hits = tf.conv2d(input as tf.Tensor4D, ones as tf.Tensor4D, c.stride, p ? [[0, 0], [p, p], [p, p], [0, 0]] : 'valid');
+                const hits = tf.conv2d(
+                  input as tf.Tensor4D,
+                  ones as tf.Tensor4D,
+                  c.stride,
+                  p
+                    ? [
+                        [0, 0],
+                        [p, p],
+                        [p, p],
+                        [0, 0],
+                      ]
+                    : 'valid',
+                );
                 e.sops += tf.sum(hits).dataSync()[0]! * scale * c.outChannels;
               } else {
                 e.macs += (output.size / c.outChannels) * c.outChannels * c.kernel * c.kernel * c.inChannels;
@@ -153,7 +174,8 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
       entry(p, 'neuron', 'snn').acs += m.lastNeuronSteps;
     }
   }
-  const energy = (o: { macs: number; sops: number; acs: number }) => o.macs * PICOJOULES_PER_MAC + (o.sops + o.acs) * PICOJOULES_PER_AC;
+  const energy = (o: { macs: number; sops: number; acs: number }) =>
+    o.macs * PICOJOULES_PER_MAC + (o.sops + o.acs) * PICOJOULES_PER_AC;
   const layers = [...perLayer.values()].map((l) => {
     const o = { macs: l.macs / batch, sops: l.sops / batch, acs: l.acs / batch };
     return { ...l, ...o, energyPicojoules: energy(o) };
@@ -161,11 +183,27 @@ export function countOps(model: Module, x: tf.Tensor): OpCount {
   const branches = {} as Record<OpBranch, BranchOps>;
   for (const b of ['ann', 'snn', 'shared'] as const) {
     const of = layers.filter((l) => l.branch === b);
-    const o = { macs: sum(of.map((l) => l.macs)), sops: sum(of.map((l) => l.sops)), acs: sum(of.map((l) => l.acs)) };
+    const o = {
+      macs: sum(of.map((l) => l.macs)),
+      sops: sum(of.map((l) => l.sops)),
+      acs: sum(of.map((l) => l.acs)),
+    };
     branches[b] = { ...o, energyPicojoules: energy(o) };
   }
-  const total = { macs: sum(layers.map((l) => l.macs)), sops: sum(layers.map((l) => l.sops)), acs: sum(layers.map((l) => l.acs)) };
-  return { ...total, energyPicojoules: energy(total), layers, branches, spikeRates, batchSize: batch, energyModel: ENERGY_MODEL };
+  const total = {
+    macs: sum(layers.map((l) => l.macs)),
+    sops: sum(layers.map((l) => l.sops)),
+    acs: sum(layers.map((l) => l.acs)),
+  };
+  return {
+    ...total,
+    energyPicojoules: energy(total),
+    layers,
+    branches,
+    spikeRates,
+    batchSize: batch,
+    energyModel: ENERGY_MODEL,
+  };
 }
 
 function sum(xs: number[]): number {

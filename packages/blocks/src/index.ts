@@ -13,7 +13,19 @@ export { withOpRecorder, activeRecorder } from './layers/op-recorder.js';
 export type { OpRecorder } from './layers/op-recorder.js';
 export { AnnConvBlock, AnnLinearStack, AnnInitConv, AnnResidualBlock, residualPlan } from './ann-blocks.js';
 export type { ResidualPlan } from './ann-blocks.js';
-export { EncodeDecodeBlock, encodeSpikes, decodeSpikes, perStep, SnnConvBlock, SnnLinearStack, SnnReadoutHead, SnnInitConv, SnnResidualBlock, SNN_BN_MOMENTUM, spikingLayer } from './snn-blocks.js';
+export {
+  EncodeDecodeBlock,
+  encodeSpikes,
+  decodeSpikes,
+  perStep,
+  SnnConvBlock,
+  SnnLinearStack,
+  SnnReadoutHead,
+  SnnInitConv,
+  SnnResidualBlock,
+  SNN_BN_MOMENTUM,
+  spikingLayer,
+} from './snn-blocks.js';
 export { Fusion } from './fusion.js';
 export type { Branch } from './fusion.js';
 export { resolveSpiking } from './spiking-spec.js';
@@ -24,7 +36,13 @@ export { Has8Vgg, has8Vgg } from './models/has8-vgg.js';
 export type { Has8VggOptions } from './models/has8-vgg.js';
 export { Has8ResNet, has8ResNet, RESNET_PRESETS } from './models/has8-resnet.js';
 export type { Has8ResNetOptions } from './models/has8-resnet.js';
-export { countOps, spikeCountScale, ENERGY_MODEL, PICOJOULES_PER_MAC, PICOJOULES_PER_AC } from './count-ops.js';
+export {
+  countOps,
+  spikeCountScale,
+  ENERGY_MODEL,
+  PICOJOULES_PER_MAC,
+  PICOJOULES_PER_AC,
+} from './count-ops.js';
 export type { OpCount, LayerOps, BranchOps, OpBranch } from './count-ops.js';
 
 import type { HybridModel } from './models/hybrid-model.js';

@@ -61,9 +61,19 @@ for (const backend of TEST_BACKENDS) {
     });
 
     it('countOps matches a hand count on a tiny model', () => {
-      const m = has8Vgg({ inChannels: 1, numClasses: 2, base: 1, depth: 0, hidden: [2, 2], neuron: { name: 'lif', vThreshold: 0.05 } });
+      const m = has8Vgg({
+        inChannels: 1,
+        numClasses: 2,
+        base: 1,
+        depth: 0,
+        hidden: [2, 2],
+        neuron: { name: 'lif', vThreshold: 0.05 },
+      });
       const levels = [255, 0, 1, 128];
-      const x = tf.tensor(levels.map((v) => v / 255), [1, 2, 2, 1]);
+      const x = tf.tensor(
+        levels.map((v) => v / 255),
+        [1, 2, 2, 1],
+      );
       const ops = countOps(m, x);
       // ANN: 4 outputs x 9 taps, then linear 1x2 + 2x2 + 2x2; BatchNorm one MAC per element:
       // 4 on the ANN side, T x 4 = 32 on the SNN side.
@@ -86,9 +96,20 @@ for (const backend of TEST_BACKENDS) {
       expect(ops.acs).toBe(32 + 8 + 8 + 16 + 32 + 48);
       expect(ops.branches.shared).toEqual({ macs: 0, sops: 0, acs: 0, energyPicojoules: 0 });
       expect(ops.branches.snn.acs).toBe(ops.acs);
-      expect(ops.energyPicojoules).toBeCloseTo(ops.macs * PICOJOULES_PER_MAC + (ops.sops + ops.acs) * PICOJOULES_PER_AC, 6);
-      expect(ops.branches.ann.energyPicojoules + ops.branches.snn.energyPicojoules).toBeCloseTo(ops.energyPicojoules, 6);
-      expect(Object.keys(ops.spikeRates).sort()).toEqual(['blocks.0.snn.lif', 'head.snn.lif1', 'head.snn.lif2', 'head.snn.lif3']);
+      expect(ops.energyPicojoules).toBeCloseTo(
+        ops.macs * PICOJOULES_PER_MAC + (ops.sops + ops.acs) * PICOJOULES_PER_AC,
+        6,
+      );
+      expect(ops.branches.ann.energyPicojoules + ops.branches.snn.energyPicojoules).toBeCloseTo(
+        ops.energyPicojoules,
+        6,
+      );
+      expect(Object.keys(ops.spikeRates).sort()).toEqual([
+        'blocks.0.snn.lif',
+        'head.snn.lif1',
+        'head.snn.lif2',
+        'head.snn.lif3',
+      ]);
       expect(m.training).toBe(false);
     });
 
@@ -103,8 +124,19 @@ for (const backend of TEST_BACKENDS) {
       // End-to-end twin: block 1's conv reads block 0's pooled spikes: SOPs = spikes in the
       // pooling windows x 9 taps x out channels (4x4 input, pad 1: each 2x2 pooled map position
       // reaches every output position of the 2x2 map, 4 in all).
-      const m = has8Vgg({ inChannels: 1, numClasses: 2, base: 2, depth: 1, hidden: [4, 4], branch: 'snn', neuron: { name: 'lif', vThreshold: 0.05 } });
-      const x = tf.tensor(Array.from({ length: 16 }, (_, i) => ((i * 37) % 16) / 15), [1, 4, 4, 1]);
+      const m = has8Vgg({
+        inChannels: 1,
+        numClasses: 2,
+        base: 2,
+        depth: 1,
+        hidden: [4, 4],
+        branch: 'snn',
+        neuron: { name: 'lif', vThreshold: 0.05 },
+      });
+      const x = tf.tensor(
+        Array.from({ length: 16 }, (_, i) => ((i * 37) % 16) / 15),
+        [1, 4, 4, 1],
+      );
       const ops = countOps(m, x);
       const first = m.blocks.layers[0] as Fusion;
       const lif0 = (first.snn as SnnConvBlock).lif;
@@ -119,7 +151,11 @@ for (const backend of TEST_BACKENDS) {
 }
 
 /** Total spikes `neuron` emitted in one eval forward of `m`. */
-function recordSpikes(m: { forward(x: tf.Tensor): tf.Tensor }, x: tf.Tensor, neuron: { lastSpikeCount: number }): number {
+function recordSpikes(
+  m: { forward(x: tf.Tensor): tf.Tensor },
+  x: tf.Tensor,
+  neuron: { lastSpikeCount: number },
+): number {
   tf.tidy(() => void m.forward(x).dataSync());
   return neuron.lastSpikeCount;
 }
@@ -139,7 +175,10 @@ describe('BatchNorm gradient', () => {
     const args = [x, tf.clone(bn.weight), tf.clone(bn.bias)];
     const r = ref(args, dy);
     // Our op reads gamma and beta through the variables, so their gradients come from variableGrads.
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(bn.forward(x), dy)) as tf.Scalar, [bn.weight, bn.bias]);
+    const { grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(bn.forward(x), dy)) as tf.Scalar,
+      [bn.weight, bn.bias],
+    );
     const dx = tf.grad((a: tf.Tensor) => bn.forward(a))(x, dy);
     expect(maxRelDiff(dx.dataSync(), r[0]!.dataSync())).toBeLessThan(1e-4);
     expect(maxRelDiff(grads[bn.weight.name]!.dataSync(), r[1]!.dataSync())).toBeLessThan(1e-4);

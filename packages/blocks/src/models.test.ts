@@ -7,10 +7,13 @@ import { has8Vgg } from './models/has8-vgg.js';
 import './plugin.js';
 
 function images(rng: Rng, shape: number[]): tf.Tensor {
-  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform()), shape);
+  return tf.tensor(
+    Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform()),
+    shape,
+  );
 }
 
-describe('parameter counts equal the authors\' PyTorch models', () => {
+describe("parameter counts equal the authors' PyTorch models", () => {
   beforeAll(() => useBackend('wasm'));
   it('has8Vgg b16: 2,371,828 with 1 channel, 9,693,556 with 3 (BatchNorm stats are buffers)', () => {
     const m1 = has8Vgg({ inChannels: 1, numClasses: 10, base: 16 });
@@ -39,24 +42,44 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
   });
 
   it('the end-to-end SNN twin (default) adds only the head BatchNorms to the layerwise twin', () => {
-    const opts = { inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8] as [number, number], branch: 'snn' as const };
+    const opts = {
+      inChannels: 1,
+      numClasses: 10,
+      base: 2,
+      depth: 2,
+      hidden: [16, 8] as [number, number],
+      branch: 'snn' as const,
+    };
     const layerwise = has8Vgg({ ...opts, snnTwin: 'layerwise' });
     const twin = has8Vgg(opts);
     expect(twin.endToEnd).toBe(true);
     expect(twin.config.snnTwin).toBe('end-to-end');
     const extra = [...twin.parameters().keys()].filter((k) => !layerwise.parameters().has(k)).sort();
-    expect(extra).toEqual(['head.snn.bn1.bias', 'head.snn.bn1.weight', 'head.snn.bn2.bias', 'head.snn.bn2.weight']);
+    expect(extra).toEqual([
+      'head.snn.bn1.bias',
+      'head.snn.bn1.weight',
+      'head.snn.bn2.bias',
+      'head.snn.bn2.weight',
+    ]);
     expect(twin.parameterCount() - layerwise.parameterCount()).toBe(2 * (16 + 8));
-    expect(() => has8Vgg({ ...opts, branch: 'hybrid', snnTwin: 'end-to-end' })).toThrow(/applies to branch 'snn' only/);
+    expect(() => has8Vgg({ ...opts, branch: 'hybrid', snnTwin: 'end-to-end' })).toThrow(
+      /applies to branch 'snn' only/,
+    );
     expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(/'end-to-end' or 'layerwise'/);
   });
 
   it('checks options at construction, naming the option (not later inside a kernel)', () => {
     const ok = { inChannels: 1, numClasses: 10 };
-    expect(() => has8Vgg({ ...ok, base: 0 })).toThrow(/has8Vgg option 'base' must be a positive integer, got 0/);
-    expect(() => has8Vgg({ ...ok, hidden: [0, 0] })).toThrow(/has8Vgg option 'hidden' must be two positive integers, got \[0,0\]/);
+    expect(() => has8Vgg({ ...ok, base: 0 })).toThrow(
+      /has8Vgg option 'base' must be a positive integer, got 0/,
+    );
+    expect(() => has8Vgg({ ...ok, hidden: [0, 0] })).toThrow(
+      /has8Vgg option 'hidden' must be two positive integers, got \[0,0\]/,
+    );
     expect(() => has8Vgg({ ...ok, depth: -1 })).toThrow(/'depth'/);
-    expect(() => has8ResNet({ ...ok, base: 0 })).toThrow(/has8ResNet option 'base' must be a positive integer, got 0/);
+    expect(() => has8ResNet({ ...ok, base: 0 })).toThrow(
+      /has8ResNet option 'base' must be a positive integer, got 0/,
+    );
     expect(() => has8ResNet({ ...ok, numClasses: 2.5 })).toThrow(/'numClasses'/);
     expect(() => registry.create('model', { name: 'has8Vgg', ...ok, bsae: 2 })).toThrow(/bsae/);
   });
@@ -65,7 +88,13 @@ describe('parameter counts equal the authors\' PyTorch models', () => {
     // torchvision.models.resnet18/34/50(num_classes=10): 11,181,642 / 21,289,802 / 23,528,522 parameters.
     const expected = { resnet18: 11_181_642, resnet34: 21_289_802, resnet50: 23_528_522 } as const;
     for (const [preset, count] of Object.entries(expected)) {
-      const m = has8ResNet({ inChannels: 3, numClasses: 10, base: 64, preset: preset as keyof typeof expected, branch: 'ann' });
+      const m = has8ResNet({
+        inChannels: 3,
+        numClasses: 10,
+        base: 64,
+        preset: preset as keyof typeof expected,
+        branch: 'ann',
+      });
       expect(m.parameterCount()).toBe(count);
       m.dispose();
     }
@@ -108,7 +137,15 @@ for (const backend of TEST_BACKENDS) {
 
     it('one SGD step on a tiny hybrid model lowers the loss; gradients reach every parameter and the input', () => {
       // A low threshold so that every spiking layer of this tiny net fires (no spikes = no weight gradient).
-      const m = has8Vgg({ inChannels: 1, numClasses: 4, base: 2, depth: 1, hidden: [16, 8], seed: 3, neuron: { name: 'lif', vThreshold: 0.1 } });
+      const m = has8Vgg({
+        inChannels: 1,
+        numClasses: 4,
+        base: 2,
+        depth: 1,
+        hidden: [16, 8],
+        seed: 3,
+        neuron: { name: 'lif', vThreshold: 0.1 },
+      });
       const x = images(new Rng(2), [8, 4, 4, 1]);
       const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4);
       const params = [...m.parameters().values()];
@@ -118,20 +155,37 @@ for (const backend of TEST_BACKENDS) {
       params.forEach((p, i) => {
         const g = grads[p.name]!.dataSync();
         expect(g.every(Number.isFinite), names[i]).toBe(true);
-        expect(g.some((v) => v !== 0), `${names[i]} gets no gradient`).toBe(true);
+        expect(
+          g.some((v) => v !== 0),
+          `${names[i]} gets no gradient`,
+        ).toBe(true);
       });
-      const gx = tf.grad((v: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, m.forward(v)))(x).dataSync();
+      const gx = tf
+        .grad((v: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, m.forward(v)))(x)
+        .dataSync();
       expect(gx.every(Number.isFinite) && gx.some((v) => v !== 0)).toBe(true);
       tf.tidy(() => params.forEach((p) => p.assign(tf.sub(p, tf.mul(0.05, grads[p.name]!)))));
       expect(loss().dataSync()[0]).toBeLessThan(value.dataSync()[0]!);
     });
 
     it('builds models by name from the registry with validated options', () => {
-      const m = registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, base: 1, depth: 1, hidden: [4, 4], encoder: { name: 'rate', steps: 4 } });
+      const m = registry.create('model', {
+        name: 'has8Vgg',
+        inChannels: 1,
+        numClasses: 10,
+        base: 1,
+        depth: 1,
+        hidden: [4, 4],
+        encoder: { name: 'rate', steps: 4 },
+      });
       expect(m.timeSteps).toBe(4);
       expect(m.forward(images(rng, [2, 8, 8, 1])).shape).toEqual([2, 10]);
-      expect(() => registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, width: 3 })).toThrow(/width/);
-      expect(() => registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, neuron: 'lifx' })).toThrow(/Registered neurons: if, lif, plif/);
+      expect(() =>
+        registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, width: 3 }),
+      ).toThrow(/width/);
+      expect(() =>
+        registry.create('model', { name: 'has8Vgg', inChannels: 1, numClasses: 10, neuron: 'lifx' }),
+      ).toThrow(/Registered neurons: if, lif, plif/);
     });
   });
 }

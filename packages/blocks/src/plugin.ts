@@ -43,4 +43,3 @@ registerOnce({
   }),
   create: (o) => has8ResNet(o as never),
 });
-

@@ -83,7 +83,13 @@ export class SnnConvBlock extends EncodeDecodeBlock {
 export class SnnLinearStack extends EncodeDecodeBlock {
   readonly fc: Linear[];
   readonly lifs: SpikingNeuron[];
-  constructor(inF: number, outF: number, spec: SpikingSpec, ctx: InitContext, hidden: [number, number] = [1024, 512]) {
+  constructor(
+    inF: number,
+    outF: number,
+    spec: SpikingSpec,
+    ctx: InitContext,
+    hidden: [number, number] = [1024, 512],
+  ) {
     super(spec);
     const widths = [inF, hidden[0], hidden[1], outF];
     this.fc = [];
@@ -117,7 +123,13 @@ export class SnnReadoutHead extends EncodeDecodeBlock {
   readonly bns: BatchNorm[];
   readonly lifs: SpikingNeuron[];
   readonly readout: Linear;
-  constructor(inF: number, outF: number, spec: SpikingSpec, ctx: InitContext, hidden: [number, number] = [1024, 512]) {
+  constructor(
+    inF: number,
+    outF: number,
+    spec: SpikingSpec,
+    ctx: InitContext,
+    hidden: [number, number] = [1024, 512],
+  ) {
     super(spec);
     const widths = [inF, hidden[0], hidden[1]];
     this.fc = [];
@@ -153,7 +165,10 @@ export class SnnInitConv extends EncodeDecodeBlock {
   readonly pool = this.addModule('pool', new AvgPool2d(3, 2, 1));
   constructor(inC: number, outC: number, spec: SpikingSpec, ctx: InitContext) {
     super(spec);
-    this.conv = this.addModule('conv', spikingLayer(new Conv2d(inC, outC, { kernel: 7, stride: 2, padding: 3 }, ctx)));
+    this.conv = this.addModule(
+      'conv',
+      spikingLayer(new Conv2d(inC, outC, { kernel: 7, stride: 2, padding: 3 }, ctx)),
+    );
     this.bn = this.addModule('bn', new BatchNorm(outC, SNN_BN_MOMENTUM));
     this.lif = this.addModule('lif', spec.neuron());
   }
@@ -176,12 +191,20 @@ export class SnnResidualBlock extends EncodeDecodeBlock {
   readonly downLif: SpikingNeuron | null = null;
   constructor(plan: ResidualPlan, spec: SpikingSpec, ctx: InitContext) {
     super(spec);
-    this.convs = plan.convs.map((c, i) => this.addModule(`conv${i + 1}`, spikingLayer(new Conv2d(c.inC, c.outC, { kernel: c.kernel, stride: c.stride }, ctx))));
+    this.convs = plan.convs.map((c, i) =>
+      this.addModule(
+        `conv${i + 1}`,
+        spikingLayer(new Conv2d(c.inC, c.outC, { kernel: c.kernel, stride: c.stride }, ctx)),
+      ),
+    );
     this.bns = plan.convs.map((c, i) => this.addModule(`bn${i + 1}`, new BatchNorm(c.outC, SNN_BN_MOMENTUM)));
     this.lifs = plan.convs.map((_, i) => this.addModule(`lif${i + 1}`, spec.neuron()));
     if (plan.downsample) {
       const d = plan.downsample;
-      this.downConv = this.addModule('down_conv', spikingLayer(new Conv2d(d.inC, d.outC, { kernel: 1, stride: d.stride, padding: 0 }, ctx)));
+      this.downConv = this.addModule(
+        'down_conv',
+        spikingLayer(new Conv2d(d.inC, d.outC, { kernel: 1, stride: d.stride, padding: 0 }, ctx)),
+      );
       this.downBn = this.addModule('down_bn', new BatchNorm(d.outC, SNN_BN_MOMENTUM));
       this.downLif = this.addModule('down_lif', spec.neuron());
     }
@@ -192,7 +215,9 @@ export class SnnResidualBlock extends EncodeDecodeBlock {
     this.convs.forEach((c, i) => {
       y = this.lifs[i]!.forward(unfoldTime(this.bns[i]!.forward(c.forward(foldTime(y))), T));
     });
-    const shortcut = this.downConv ? this.downLif!.forward(unfoldTime(this.downBn!.forward(this.downConv.forward(foldTime(s))), T)) : s;
+    const shortcut = this.downConv
+      ? this.downLif!.forward(unfoldTime(this.downBn!.forward(this.downConv.forward(foldTime(s))), T))
+      : s;
     return tf.add(y, shortcut);
   }
 }

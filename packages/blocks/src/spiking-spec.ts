@@ -33,7 +33,8 @@ export function resolveSpiking(options: SpikingOptions = {}): SpikingSpec {
     : registry.create('encoder', (options.encoder as ComponentRef | string | undefined) ?? 'bitplane');
   let decoder: SpikeDecoder;
   if (isObject<SpikeDecoder>(options.decoder, 'decode')) decoder = options.decoder;
-  else if (options.decoder !== undefined) decoder = registry.create('decoder', options.decoder as ComponentRef | string);
+  else if (options.decoder !== undefined)
+    decoder = registry.create('decoder', options.decoder as ComponentRef | string);
   else if (encoder.kind === 'bitplane') {
     const o = (encoder as unknown as { options: { bits: number; order: 'msb' | 'lsb' } }).options;
     decoder = new BitPlaneDecoder({ bits: o.bits, order: o.order });
@@ -44,7 +45,10 @@ export function resolveSpiking(options: SpikingOptions = {}): SpikingSpec {
   if (decoder.kind === 'bitplane') {
     const bits = (decoder as BitPlaneDecoder).options.bits;
     if (bits !== encoder.steps) {
-      throw new HybridSpikeError('BAD_OPTIONS', `bit-plane decoder expects ${bits} steps but the ${encoder.kind} encoder emits ${encoder.steps}; use the 'rate' decoder or matching bits.`);
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `bit-plane decoder expects ${bits} steps but the ${encoder.kind} encoder emits ${encoder.steps}; use the 'rate' decoder or matching bits.`,
+      );
     }
   }
   return { encoder, decoder, neuron };

@@ -32,7 +32,12 @@ function time(fn: () => tf.Tensor, n: number): number {
 }
 
 const setUp = new Set<unknown>();
-function runStock(name: string, backendName: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+function runStock(
+  name: string,
+  backendName: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): tf.Tensor {
   const k = stockKernels.get(`${name}/${backendName}`);
   if (!k) throw new Error('no stock kernel');
   const backend = tf.backend();
@@ -49,39 +54,94 @@ const rows: string[][] = [];
 for (const backend of ['wasm', 'cpu'] as BackendName[]) {
   await initRuntime({ backend });
   for (const c of CASES) {
-    const x = tf.randomNormal(c.x as unknown as number[]) as tf.Tensor4D;
+    const x = tf.randomNormal(c.x as unknown as [number, number, number, number]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, c.x[3], c.co]) as tf.Tensor4D;
     const y = tf.conv2d(x, w, c.stride, 'same');
     const dy = tf.randomNormal(y.shape);
     const flops = 2 * y.size * 9 * c.x[3];
     const n = backend === 'cpu' ? Math.max(2, Math.floor(reps / 5)) : reps;
-    const attrs = { strides: [c.stride, c.stride], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined };
+    const attrs = {
+      strides: [c.stride, c.stride],
+      pad: 'same',
+      dataFormat: 'NHWC',
+      dimRoundingMode: undefined,
+    };
     const fwd = time(() => tf.conv2d(x, w, c.stride, 'same'), n);
-    const dxOurs = time(() => tf.conv2dTranspose(dy as tf.Tensor4D, w, x.shape, c.stride, 'same'), n);
-    const dwOurs = time(() => runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }), n);
+    const dxOurs = time(
+      () =>
+        tf.conv2dTranspose(
+          dy as tf.Tensor4D,
+          w,
+          x.shape as [number, number, number, number],
+          c.stride,
+          'same',
+        ),
+      n,
+    );
+    const dwOurs = time(
+      () => runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape }),
+      n,
+    );
     const dxStock = stockKernels.has(`Conv2DBackpropInput/${tf.getBackend()}`)
-      ? time(() => runStock('Conv2DBackpropInput', tf.getBackend(), { dy, filter: w }, { ...attrs, inputShape: x.shape }), n)
+      ? time(
+          () =>
+            runStock(
+              'Conv2DBackpropInput',
+              tf.getBackend(),
+              { dy, filter: w },
+              { ...attrs, inputShape: x.shape },
+            ),
+          n,
+        )
       : NaN;
     const dwStock =
       stockKernels.has(`Conv2DBackpropFilter/${tf.getBackend()}`) && backend !== 'cpu'
-        ? time(() => runStock('Conv2DBackpropFilter', tf.getBackend(), { x, dy }, { ...attrs, filterShape: w.shape }), 1)
+        ? time(
+            () =>
+              runStock(
+                'Conv2DBackpropFilter',
+                tf.getBackend(),
+                { x, dy },
+                { ...attrs, filterShape: w.shape },
+              ),
+            1,
+          )
         : NaN;
     const g = (ms: number) => (Number.isNaN(ms) ? 'n/a' : (flops / ms / 1e6).toFixed(2));
-    rows.push([backend, c.name, g(fwd), g(dxOurs), g(dwOurs), g(dxStock), backend === 'cpu' ? 'skipped (~0.01)' : g(dwStock), (fwd * 3 / (fwd + dxOurs + dwOurs)).toFixed(2)]);
+    rows.push([
+      backend,
+      c.name,
+      g(fwd),
+      g(dxOurs),
+      g(dwOurs),
+      g(dxStock),
+      backend === 'cpu' ? 'skipped (~0.01)' : g(dwStock),
+      ((fwd * 3) / (fwd + dxOurs + dwOurs)).toFixed(2),
+    ]);
     tf.dispose([x, w, y, dy]);
   }
 }
 
-function runKernel(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): tf.Tensor {
+function runKernel(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): tf.Tensor {
   return tf.engine().runKernel(name, inputs as never, attrs as never) as tf.Tensor;
 }
 
 console.log('GFLOP/s (median of', reps, 'runs; higher is better)');
-console.log('| backend | case | fwd | dX (ours) | dW (ours) | dX (stock) | dW (stock) | fwd+bwd speed / 3x fwd |');
+console.log(
+  '| backend | case | fwd | dX (ours) | dW (ours) | dX (stock) | dW (stock) | fwd+bwd speed / 3x fwd |',
+);
 console.log('|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(`| ${r.join(' | ')} |`);
 
-const py = spawnSync(existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3', ['-c', `
+const py = spawnSync(
+  existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3',
+  [
+    '-c',
+    `
 import time, torch
 torch.set_num_threads(1)
 for s in (1, 2):
@@ -98,6 +158,9 @@ for s in (1, 2):
         x.grad = None; w.grad = None; f().backward(torch.ones_like(y))
     both = t(fb)
     print(f"| torch {torch.__version__} 1 thread | stride {s} | fwd {flops/fwd/1e6:.2f} | fwd+bwd {3*flops/both/1e6:.2f} |")
-`], { encoding: 'utf8' });
+`,
+  ],
+  { encoding: 'utf8' },
+);
 if (py.status === 0) console.log(py.stdout.trim());
 else console.log('PyTorch: not importable here (apt-get install python3-torch to compare); skipped.');

@@ -27,15 +27,18 @@ class Leaf extends Module {
 
 class Tree extends Module {
   readonly a = this.addModule('a', new Leaf(3));
-  readonly blocks = this.addModule('blocks', new (class extends Module {
-    constructor() {
-      super();
-      this.addModule('0', new Leaf(2));
-    }
-    forward(x: tf.Tensor) {
-      return x;
-    }
-  })());
+  readonly blocks = this.addModule(
+    'blocks',
+    new (class extends Module {
+      constructor() {
+        super();
+        this.addModule('0', new Leaf(2));
+      }
+      forward(x: tf.Tensor) {
+        return x;
+      }
+    })(),
+  );
   forward(x: tf.Tensor): tf.Tensor {
     return this.a.forward(x);
   }
@@ -113,21 +116,26 @@ describe('checkpoints (safetensors)', () => {
       constructor() {
         super();
         this.addModule('a', new Leaf(4));
-        this.addModule('blocks', new (class extends Module {
-          constructor() {
-            super();
-            this.addModule('0', new Leaf(2));
-          }
-          forward(x: tf.Tensor) {
-            return x;
-          }
-        })());
+        this.addModule(
+          'blocks',
+          new (class extends Module {
+            constructor() {
+              super();
+              this.addModule('0', new Leaf(2));
+            }
+            forward(x: tf.Tensor) {
+              return x;
+            }
+          })(),
+        );
       }
       forward(x: tf.Tensor) {
         return x;
       }
     })();
-    expect(() => loadCheckpoint(big, path)).toThrow(/'a\.weight' has shape \[3\] in the checkpoint but \[4\]/);
+    expect(() => loadCheckpoint(big, path)).toThrow(
+      /'a\.weight' has shape \[3\] in the checkpoint but \[4\]/,
+    );
   });
 
   it('names missing tensors and rejects a file that is not safetensors', () => {

@@ -57,7 +57,10 @@ export abstract class Module {
 
   private checkFreeName(name: string): void {
     if (!/^[A-Za-z0-9_]+$/.test(name)) {
-      throw new HybridSpikeError('BAD_ARGUMENT', `module member name '${name}' must be letters, digits or '_' (dots separate paths).`);
+      throw new HybridSpikeError(
+        'BAD_ARGUMENT',
+        `module member name '${name}' must be letters, digits or '_' (dots separate paths).`,
+      );
     }
     if (this.ownParams.has(name) || this.ownBuffers.has(name) || this.children.has(name)) {
       throw new HybridSpikeError('DUPLICATE', `${this.typeName} already has a member named '${name}'.`);

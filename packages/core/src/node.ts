@@ -23,11 +23,17 @@ export function loadCheckpoint(module: Module, path: string): Record<string, str
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `cannot read checkpoint '${path}': ${(e as Error).message}`, { cause: e });
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `cannot read checkpoint '${path}': ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   try {
     return deserializeModule(module, bytes);
   } catch (e) {
-    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${path}': ${(e as Error).message}`, { cause: e });
+    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${path}': ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }

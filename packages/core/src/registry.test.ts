@@ -21,7 +21,9 @@ describe('Registry', () => {
   });
 
   it('lists the registered names on an unknown name', () => {
-    expect(() => make().create('surrogate', 'nope')).toThrow(/unknown surrogate 'nope'. Registered surrogates: atan/);
+    expect(() => make().create('surrogate', 'nope')).toThrow(
+      /unknown surrogate 'nope'. Registered surrogates: atan/,
+    );
   });
 
   it('names the bad or unknown option', () => {
@@ -32,6 +34,8 @@ describe('Registry', () => {
 
   it('refuses a duplicate name', () => {
     const r = make();
-    expect(() => r.register({ kind: 'surrogate', name: 'atan', options: z.object({}), create: () => 1 })).toThrow(/already registered/);
+    expect(() =>
+      r.register({ kind: 'surrogate', name: 'atan', options: z.object({}), create: () => 1 }),
+    ).toThrow(/already registered/);
   });
 });

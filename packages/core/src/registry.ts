@@ -11,7 +11,9 @@ import { HybridSpikeError } from './errors.js';
 export interface ComponentKinds {}
 
 /** The kinds the registry knows; unknown kinds are still allowed for third-party plugins. */
-export type ComponentKind = keyof ComponentKinds extends never ? string : keyof ComponentKinds | (string & {});
+export type ComponentKind = keyof ComponentKinds extends never
+  ? string
+  : keyof ComponentKinds | (string & {});
 
 type Product<K extends string> = K extends keyof ComponentKinds ? ComponentKinds[K] : unknown;
 
@@ -62,7 +64,10 @@ export class Registry {
     let byName = this.entries.get(entry.kind);
     if (!byName) this.entries.set(entry.kind, (byName = new Map()));
     if (byName.has(entry.name)) {
-      throw new HybridSpikeError('DUPLICATE', `${entry.kind} '${entry.name}' is already registered; pick another name.`);
+      throw new HybridSpikeError(
+        'DUPLICATE',
+        `${entry.kind} '${entry.name}' is already registered; pick another name.`,
+      );
     }
     byName.set(entry.name, entry as unknown as ComponentEntry);
   }
@@ -98,9 +103,16 @@ export class Registry {
   /** Validates options of `kind:name` (defaults applied) without building anything. */
   parse(kind: string, ref: ComponentRef | string): { name: string; options: Record<string, unknown> } {
     const { name, ...rest } = typeof ref === 'string' ? { name: ref } : ref;
-    if (typeof name !== 'string') throw new HybridSpikeError('BAD_OPTIONS', `${kind} reference needs a string 'name', got ${JSON.stringify(ref)}.`);
+    if (typeof name !== 'string')
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `${kind} reference needs a string 'name', got ${JSON.stringify(ref)}.`,
+      );
     const entry = this.get(kind, name);
-    return { name, options: parseOptions(entry.options, rest, `${kind} '${name}'`) as Record<string, unknown> };
+    return {
+      name,
+      options: parseOptions(entry.options, rest, `${kind} '${name}'`) as Record<string, unknown>,
+    };
   }
 
   /** Builds `kind:name` from a config reference such as `{ name: 'bitplane', alpha: 5 }`. */

@@ -82,7 +82,8 @@ export class Rng {
   }
 
   setState(state: number[]): void {
-    if (state.length !== 5) throw new HybridSpikeError('BAD_ARGUMENT', `RNG state must have 5 numbers, got ${state.length}.`);
+    if (state.length !== 5)
+      throw new HybridSpikeError('BAD_ARGUMENT', `RNG state must have 5 numbers, got ${state.length}.`);
     this.s = Uint32Array.from(state.slice(0, 4));
     this.spare = Number.isNaN(state[4]) ? undefined : state[4];
   }

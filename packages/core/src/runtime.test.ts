@@ -36,7 +36,9 @@ describe('initRuntime', () => {
     expect(await pickBackend(noNode.start)).toEqual({ backend: 'wasm', skipped: ['node'] });
     expect(await pickBackend(starts(['cpu', 'node']).start)).toEqual({ backend: 'node', skipped: [] });
     expect(await pickBackend(starts(['cpu']).start)).toEqual({ backend: 'cpu', skipped: ['node', 'wasm'] });
-    await expect(pickBackend(starts([]).start)).rejects.toThrow(/no tensor backend could be started \(tried node, wasm, cpu\)/);
+    await expect(pickBackend(starts([]).start)).rejects.toThrow(
+      /no tensor backend could be started \(tried node, wasm, cpu\)/,
+    );
   });
 
   it('importing the packages does no work: no backend, no kernel, no gradient, no process handler until initRuntime()', () => {
@@ -56,11 +58,16 @@ describe('initRuntime', () => {
         'console.log(JSON.stringify(state));',
       ].join('\n'),
     );
-    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     const state = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(state).toMatchObject({ backends: [], filterGrad: false, reluGrad: false, handlers: 0 });
     expect(state.after).toEqual({ backends: ['cpu', 'wasm'], filterGrad: true, reluGrad: true });
-    expect(r.stderr).toMatch(/replaced tfjs kernels with faster ones: Conv2DBackpropInput\/wasm, Conv2DBackpropFilter\/cpu, BatchMatMul\/wasm\n/);
+    expect(r.stderr).toMatch(
+      /replaced tfjs kernels with faster ones: Conv2DBackpropInput\/wasm, Conv2DBackpropFilter\/cpu, BatchMatMul\/wasm\n/,
+    );
   });
 
   it("a user's uncaught error after picking wasm surfaces as itself with exit 1 (not from the wasm bundle, exit 7)", () => {
@@ -68,8 +75,14 @@ describe('initRuntime', () => {
     const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.vitest');
     mkdirSync(dir, { recursive: true });
     const script = join(dir, 'throws-after-init.mjs');
-    writeFileSync(script, "import { initRuntime } from '@hybridspike/core';\nawait initRuntime({ backend: 'wasm' });\nthrow new Error('user bug here');\n");
-    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    writeFileSync(
+      script,
+      "import { initRuntime } from '@hybridspike/core';\nawait initRuntime({ backend: 'wasm' });\nthrow new Error('user bug here');\n",
+    );
+    const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', 'tsx', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.stderr).toMatch(/Error: user bug here/);
     expect(r.stderr).not.toMatch(/tfjs-backend-wasm\.js/);
     expect(r.status).toBe(1);
@@ -92,6 +105,7 @@ describe('initRuntime', () => {
     } catch {
       nodeLoads = false;
     }
-    if (!nodeLoads) await expect(initRuntime({ backend: 'node' })).rejects.toThrow(/could not be started.*tfjs-node/);
+    if (!nodeLoads)
+      await expect(initRuntime({ backend: 'node' })).rejects.toThrow(/could not be started.*tfjs-node/);
   });
 });

@@ -65,7 +65,10 @@ async function activate(name: BackendName): Promise<boolean> {
   if (name === 'node' && !(await tryNode())) return false;
   if (missing.has(name)) return false;
   const hooked = ['uncaughtException', 'unhandledRejection'];
-  const before = typeof process !== 'undefined' && process.listeners ? hooked.map((e) => process.listeners(e as 'uncaughtException')) : null;
+  const before =
+    typeof process !== 'undefined' && process.listeners
+      ? hooked.map((e) => process.listeners(e as 'uncaughtException'))
+      : null;
   try {
     return await tf.setBackend(TF_NAME[name]);
   } catch {
@@ -75,7 +78,8 @@ async function activate(name: BackendName): Promise<boolean> {
     // bundle (and exit 7): a user's uncaught error must surface as itself, with Node's exit 1.
     if (before) {
       hooked.forEach((e, i) => {
-        for (const l of process.listeners(e as 'uncaughtException')) if (!before[i]!.includes(l)) process.removeListener(e, l);
+        for (const l of process.listeners(e as 'uncaughtException'))
+          if (!before[i]!.includes(l)) process.removeListener(e, l);
       });
     }
   }
@@ -109,7 +113,11 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backe
       throw new HybridSpikeError('BAD_ARGUMENT', `backend '${forced}' is not one of node, wasm, cpu.`);
     }
     if (!(await activate(forced))) {
-      const pkg = { node: '@tensorflow/tfjs-node', wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' }[forced];
+      const pkg = {
+        node: '@tensorflow/tfjs-node',
+        wasm: '@tensorflow/tfjs-backend-wasm',
+        cpu: '@tensorflow/tfjs-backend-cpu',
+      }[forced];
       const hint = missing.has(forced)
         ? ` ${pkg} is not installed (npm install ${pkg}@4.22.0).`
         : forced === 'node'
@@ -124,8 +132,15 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backe
     const picked = await pickBackend(activate);
     current = picked.backend;
     if (options.verbose && picked.skipped.length) {
-      const why = (n: BackendName) => (missing.has(n) ? 'not installed' : n === 'node' ? 'tfjs-node not installed or libtensorflow missing' : 'failed to start');
-      console.error(`[hybridspike] skipped backends: ${picked.skipped.map((n) => `${n} (${why(n)})`).join(', ')}`);
+      const why = (n: BackendName) =>
+        missing.has(n)
+          ? 'not installed'
+          : n === 'node'
+            ? 'tfjs-node not installed or libtensorflow missing'
+            : 'failed to start';
+      console.error(
+        `[hybridspike] skipped backends: ${picked.skipped.map((n) => `${n} (${why(n)})`).join(', ')}`,
+      );
     }
   }
   await tf.ready();
@@ -140,13 +155,18 @@ export const BACKEND_ORDER: readonly BackendName[] = ['node', 'wasm', 'cpu'];
  * The first backend of {@link BACKEND_ORDER} that `start` can start, and the ones skipped
  * before it. Throws when none starts.
  */
-export async function pickBackend(start: (name: BackendName) => Promise<boolean>): Promise<{ backend: BackendName; skipped: BackendName[] }> {
+export async function pickBackend(
+  start: (name: BackendName) => Promise<boolean>,
+): Promise<{ backend: BackendName; skipped: BackendName[] }> {
   const skipped: BackendName[] = [];
   for (const name of BACKEND_ORDER) {
     if (await start(name)) return { backend: name, skipped };
     skipped.push(name);
   }
-  throw new HybridSpikeError('BACKEND_UNAVAILABLE', `no tensor backend could be started (tried ${BACKEND_ORDER.join(', ')}).`);
+  throw new HybridSpikeError(
+    'BACKEND_UNAVAILABLE',
+    `no tensor backend could be started (tried ${BACKEND_ORDER.join(', ')}).`,
+  );
 }
 
 /** The backend {@link initRuntime} chose; throws when the runtime was not started. */
@@ -155,7 +175,10 @@ export function currentBackend(): BackendName {
     const active = tf.getBackend();
     const back = (Object.keys(TF_NAME) as BackendName[]).find((k) => TF_NAME[k] === active);
     if (back) return back;
-    throw new HybridSpikeError('BACKEND_UNAVAILABLE', 'the runtime is not started: call `await initRuntime()` first.');
+    throw new HybridSpikeError(
+      'BACKEND_UNAVAILABLE',
+      'the runtime is not started: call `await initRuntime()` first.',
+    );
   }
   return current;
 }

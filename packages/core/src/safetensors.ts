@@ -10,7 +10,10 @@ export interface NamedArray {
  * Encodes float32 tensors in the safetensors format (8-byte little-endian header length,
  * JSON header, raw little-endian data) so that PyTorch, JAX and others read our checkpoints.
  */
-export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
+export function encodeSafetensors(
+  tensors: Map<string, NamedArray>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = [...tensors.keys()].sort();
@@ -38,11 +41,22 @@ export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Re
 }
 
 /** Decodes a safetensors file written by any tool; only F32 tensors are accepted. */
-export function decodeSafetensors(bytes: Uint8Array): { tensors: Map<string, NamedArray>; metadata: Record<string, string> } {
-  if (bytes.length < 8) throw new HybridSpikeError('CHECKPOINT_MISMATCH', 'not a safetensors file: shorter than its 8-byte header length.');
+export function decodeSafetensors(bytes: Uint8Array): {
+  tensors: Map<string, NamedArray>;
+  metadata: Record<string, string>;
+} {
+  if (bytes.length < 8)
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      'not a safetensors file: shorter than its 8-byte header length.',
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (8 + n > bytes.length) throw new HybridSpikeError('CHECKPOINT_MISMATCH', `safetensors header says ${n} bytes but the file has ${bytes.length - 8}.`);
+  if (8 + n > bytes.length)
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `safetensors header says ${n} bytes but the file has ${bytes.length - 8}.`,
+    );
   let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
@@ -57,11 +71,18 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: Map<string, Nam
       metadata = entry as unknown as Record<string, string>;
       continue;
     }
-    if (entry.dtype !== 'F32') throw new HybridSpikeError('CHECKPOINT_MISMATCH', `tensor '${name}' has dtype ${entry.dtype}; only F32 is supported.`);
+    if (entry.dtype !== 'F32')
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `tensor '${name}' has dtype ${entry.dtype}; only F32 is supported.`,
+      );
     const [b, e] = entry.data_offsets;
     const count = entry.shape.reduce((a, c) => a * c, 1);
     if (e - b !== count * 4 || base + e > bytes.length) {
-      throw new HybridSpikeError('CHECKPOINT_MISMATCH', `tensor '${name}' data [${b}, ${e}) does not fit its shape [${entry.shape}] or the file.`);
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `tensor '${name}' data [${b}, ${e}) does not fit its shape [${entry.shape}] or the file.`,
+      );
     }
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(base + b + i * 4, true);

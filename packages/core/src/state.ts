@@ -6,7 +6,8 @@ import { decodeSafetensors, encodeSafetensors, type NamedArray } from './safeten
 /** Parameters and buffers of `module` as a safetensors byte array. */
 export function serializeModule(module: Module, metadata: Record<string, string> = {}): Uint8Array {
   const arrays = new Map<string, NamedArray>();
-  for (const [name, v] of module.stateDict()) arrays.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
+  for (const [name, v] of module.stateDict())
+    arrays.set(name, { shape: v.shape, data: v.dataSync() as Float32Array });
   return encodeSafetensors(arrays, metadata);
 }
 
@@ -28,7 +29,10 @@ export function deserializeModule(module: Module, bytes: Uint8Array): Record<str
   for (const [name, v] of state) {
     const t = tensors.get(name)!;
     if (t.shape.length !== v.shape.length || t.shape.some((d, i) => d !== v.shape[i])) {
-      throw new HybridSpikeError('CHECKPOINT_MISMATCH', `tensor '${name}' has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model.`);
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `tensor '${name}' has shape [${t.shape}] in the checkpoint but [${v.shape}] in the model.`,
+      );
     }
   }
   for (const [name, v] of state) {

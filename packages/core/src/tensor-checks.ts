@@ -4,13 +4,17 @@ import { HybridSpikeError } from './errors.js';
 /** Throws unless `x` is a tf.Tensor with at least `minRank` dimensions and no zero-sized one. */
 export function checkTensor(x: unknown, what: string, minRank = 1): asserts x is tf.Tensor {
   if (!(x instanceof tf.Tensor)) {
-    throw new HybridSpikeError('BAD_ARGUMENT', `${what} must be a tf.Tensor, got ${x === null ? 'null' : typeof x}.`);
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `${what} must be a tf.Tensor, got ${x === null ? 'null' : typeof x}.`,
+    );
   }
   if (x.isDisposed) throw new HybridSpikeError('BAD_ARGUMENT', `${what} was already disposed.`);
   if (x.rank < minRank) {
     throw new HybridSpikeError('BAD_SHAPE', `${what} must have rank >= ${minRank}, got shape [${x.shape}].`);
   }
-  if (x.size === 0) throw new HybridSpikeError('EMPTY', `${what} is empty (shape [${x.shape}]); pass at least one element.`);
+  if (x.size === 0)
+    throw new HybridSpikeError('EMPTY', `${what} is empty (shape [${x.shape}]); pass at least one element.`);
 }
 
 /** Throws when `x` holds NaN or ±Inf, saying how many and where the first one is. */
@@ -20,7 +24,10 @@ export function checkFinite(x: tf.Tensor, what: string): void {
     if (!Number.isFinite(d[i]!)) {
       let bad = 0;
       for (let j = i; j < d.length; j++) if (!Number.isFinite(d[j]!)) bad++;
-      throw new HybridSpikeError('NON_FINITE', `${what} holds ${bad} non-finite value(s) (first: ${d[i]} at flat index ${i}); clean the input first.`);
+      throw new HybridSpikeError(
+        'NON_FINITE',
+        `${what} holds ${bad} non-finite value(s) (first: ${d[i]} at flat index ${i}); clean the input first.`,
+      );
     }
   }
 }

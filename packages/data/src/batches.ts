@@ -41,12 +41,16 @@ export function batchCount(ds: Dataset, batchSize: number, dropLast = false): nu
  */
 export function* batches(ds: Dataset, options: BatchOptions): Generator<Batch> {
   const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new HybridSpikeError('BAD_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new HybridSpikeError('BAD_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}.`);
   if (ds.count === 0) throw new HybridSpikeError('EMPTY', `dataset '${ds.name}' is empty: nothing to batch.`);
   const { height: H, width: W, channels: C } = ds;
   const norm = options.normalize;
   if (norm && (norm.mean.length !== C || norm.std.length !== C || norm.std.some((s) => !(s > 0)))) {
-    throw new HybridSpikeError('BAD_ARGUMENT', `normalize needs ${C} means and ${C} positive stds, got ${JSON.stringify(norm)}.`);
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `normalize needs ${C} means and ${C} positive stds, got ${JSON.stringify(norm)}.`,
+    );
   }
   const order = Uint32Array.from({ length: ds.count }, (_, i) => i);
   const seed = options.seed ?? 0;
@@ -99,9 +103,14 @@ export function trainValidationSplit(
   const v = options.validation;
   const nVal = v > 0 && v < 1 ? Math.round(ds.count * v) : Math.floor(v);
   if (!(nVal >= 1 && nVal < ds.count)) {
-    throw new HybridSpikeError('BAD_ARGUMENT', `validation must be a fraction in (0, 1) or a count in 1..${ds.count - 1}, got ${v}.`);
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `validation must be a fraction in (0, 1) or a count in 1..${ds.count - 1}, got ${v}.`,
+    );
   }
-  const order = new Rng(`${options.seed ?? 0}:split`).shuffle(Uint32Array.from({ length: ds.count }, (_, i) => i)) as Uint32Array;
+  const order = new Rng(`${options.seed ?? 0}:split`).shuffle(
+    Uint32Array.from({ length: ds.count }, (_, i) => i),
+  ) as Uint32Array;
   if (!options.stratified) {
     return {
       validation: subset(ds, order.subarray(0, nVal), `${ds.name}/validation`),
@@ -113,12 +122,17 @@ export function trainValidationSplit(
   const exact = byClass.map((c) => (c.length * nVal) / ds.count);
   const take = exact.map(Math.floor);
   const left = nVal - take.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((e, c) => ({ c, r: e - Math.floor(e) })).sort((a, b) => b.r - a.r || a.c - b.c);
+  const byRemainder = exact
+    .map((e, c) => ({ c, r: e - Math.floor(e) }))
+    .sort((a, b) => b.r - a.r || a.c - b.c);
   for (let k = 0; k < left; k++) take[byRemainder[k]!.c]!++;
   const inVal = new Uint8Array(ds.count);
   byClass.forEach((c, k) => c.slice(0, take[k]).forEach((i) => (inVal[i] = 1)));
   // Keep the shuffled order inside each part, so batches do not come sorted by class.
   const val = order.filter((i) => inVal[i] === 1);
   const train = order.filter((i) => inVal[i] === 0);
-  return { validation: subset(ds, val, `${ds.name}/validation`), train: subset(ds, train, `${ds.name}/train`) };
+  return {
+    validation: subset(ds, val, `${ds.name}/validation`),
+    train: subset(ds, train, `${ds.name}/train`),
+  };
 }

@@ -5,13 +5,26 @@ import { checkDataset, type Dataset } from './dataset.js';
 
 const PIXELS = 32 * 32;
 
-function readRecords(paths: string[], labelBytes: 1 | 2, labelIndex: 0 | 1, name: string, classes: number): Dataset {
+function readRecords(
+  paths: string[],
+  labelBytes: 1 | 2,
+  labelIndex: 0 | 1,
+  name: string,
+  classes: number,
+): Dataset {
   const rec = labelBytes + 3 * PIXELS;
   const chunks = paths.map((p) => {
-    if (!existsSync(p)) throw new HybridSpikeError('DATA', `missing CIFAR file ${p}; download the binary version and pass its folder as { dir }.`);
+    if (!existsSync(p))
+      throw new HybridSpikeError(
+        'DATA',
+        `missing CIFAR file ${p}; download the binary version and pass its folder as { dir }.`,
+      );
     const b = new Uint8Array(readFileSync(p));
     if (b.length === 0 || b.length % rec !== 0) {
-      throw new HybridSpikeError('DATA', `${p}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the binary version?).`);
+      throw new HybridSpikeError(
+        'DATA',
+        `${p}: ${b.length} bytes is not a whole number of ${rec}-byte records (truncated or not the binary version?).`,
+      );
     }
     return b;
   });
@@ -37,19 +50,40 @@ function readRecords(paths: string[], labelBytes: 1 | 2, labelIndex: 0 | 1, name
 }
 
 function checkDir(dir: string, what: string): void {
-  if (!existsSync(dir)) throw new HybridSpikeError('DATA', `${what} folder ${dir} does not exist; it must hold the binary version's .bin files.`);
+  if (!existsSync(dir))
+    throw new HybridSpikeError(
+      'DATA',
+      `${what} folder ${dir} does not exist; it must hold the binary version's .bin files.`,
+    );
 }
 
 /** CIFAR-10 binary batches (`data_batch_1..5.bin`, `test_batch.bin`) from a folder. */
 export function loadCifar10(options: { dir: string; split: 'train' | 'test' }): Dataset {
   checkDir(options.dir, 'CIFAR-10');
-  const files = options.split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
-  return readRecords(files.map((f) => join(options.dir, f)), 1, 0, `cifar10:${options.split}`, 10);
+  const files =
+    options.split === 'train' ? [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`) : ['test_batch.bin'];
+  return readRecords(
+    files.map((f) => join(options.dir, f)),
+    1,
+    0,
+    `cifar10:${options.split}`,
+    10,
+  );
 }
 
 /** CIFAR-100 binary (`train.bin`, `test.bin`; coarse then fine label byte) from a folder. */
-export function loadCifar100(options: { dir: string; split: 'train' | 'test'; labels?: 'fine' | 'coarse' }): Dataset {
+export function loadCifar100(options: {
+  dir: string;
+  split: 'train' | 'test';
+  labels?: 'fine' | 'coarse';
+}): Dataset {
   checkDir(options.dir, 'CIFAR-100');
   const fine = (options.labels ?? 'fine') === 'fine';
-  return readRecords([join(options.dir, `${options.split}.bin`)], 2, fine ? 1 : 0, `cifar100-${fine ? 'fine' : 'coarse'}:${options.split}`, fine ? 100 : 20);
+  return readRecords(
+    [join(options.dir, `${options.split}.bin`)],
+    2,
+    fine ? 1 : 0,
+    `cifar100-${fine ? 'fine' : 'coarse'}:${options.split}`,
+    fine ? 100 : 20,
+  );
 }

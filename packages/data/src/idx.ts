@@ -21,7 +21,9 @@ function readMaybeGz(dir: string, base: string): { bytes: Uint8Array; path: stri
       try {
         return { bytes: gz ? new Uint8Array(gunzipSync(raw)) : new Uint8Array(raw), path };
       } catch (e) {
-        throw new HybridSpikeError('DATA', `${path} is not a readable gzip file: ${(e as Error).message}`, { cause: e });
+        throw new HybridSpikeError('DATA', `${path} is not a readable gzip file: ${(e as Error).message}`, {
+          cause: e,
+        });
       }
     }
   }
@@ -29,18 +31,30 @@ function readMaybeGz(dir: string, base: string): { bytes: Uint8Array; path: stri
 }
 
 /** Parses one idx file (big-endian header: magic 0x0000 08 ndim, then ndim u32 sizes). */
-export function parseIdx(bytes: Uint8Array, path: string, expectedDims: 1 | 3): { dims: number[]; data: Uint8Array } {
-  if (bytes.length < 4 + 4 * expectedDims) throw new HybridSpikeError('DATA', `${path}: truncated idx header (${bytes.length} bytes).`);
+export function parseIdx(
+  bytes: Uint8Array,
+  path: string,
+  expectedDims: 1 | 3,
+): { dims: number[]; data: Uint8Array } {
+  if (bytes.length < 4 + 4 * expectedDims)
+    throw new HybridSpikeError('DATA', `${path}: truncated idx header (${bytes.length} bytes).`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   const want = 0x0800 + expectedDims;
   if (magic !== want) {
-    throw new HybridSpikeError('DATA', `${path}: wrong magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${want.toString(16).padStart(8, '0')} (uint8 idx with ${expectedDims} dims).`);
+    throw new HybridSpikeError(
+      'DATA',
+      `${path}: wrong magic number 0x${magic.toString(16).padStart(8, '0')}, expected 0x${want.toString(16).padStart(8, '0')} (uint8 idx with ${expectedDims} dims).`,
+    );
   }
   const dims = Array.from({ length: expectedDims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const start = 4 + 4 * expectedDims;
   const size = dims.reduce((a, b) => a * b, 1);
-  if (bytes.length - start < size) throw new HybridSpikeError('DATA', `${path}: truncated: header promises ${size} bytes of data, file has ${bytes.length - start}.`);
+  if (bytes.length - start < size)
+    throw new HybridSpikeError(
+      'DATA',
+      `${path}: truncated: header promises ${size} bytes of data, file has ${bytes.length - start}.`,
+    );
   return { dims, data: bytes.subarray(start, start + size) };
 }
 
@@ -55,7 +69,10 @@ export interface IdxOptions {
 export function loadIdx(options: IdxOptions): Dataset {
   const { dir, split } = options;
   if (!existsSync(dir)) {
-    throw new HybridSpikeError('DATA', `dataset folder ${dir} does not exist; put the idx files (train-images-idx3-ubyte[.gz], ...) there.`);
+    throw new HybridSpikeError(
+      'DATA',
+      `dataset folder ${dir} does not exist; put the idx files (train-images-idx3-ubyte[.gz], ...) there.`,
+    );
   }
   const [imgName, lblName] = FILES[split];
   const img = readMaybeGz(dir, imgName);
@@ -64,7 +81,10 @@ export function loadIdx(options: IdxOptions): Dataset {
   const labels = parseIdx(lbl.bytes, lbl.path, 1);
   const [n, h, w] = images.dims as [number, number, number];
   if (labels.dims[0] !== n) {
-    throw new HybridSpikeError('DATA', `${img.path} holds ${n} images but ${lbl.path} holds ${labels.dims[0]} labels.`);
+    throw new HybridSpikeError(
+      'DATA',
+      `${img.path} holds ${n} images but ${lbl.path} holds ${labels.dims[0]} labels.`,
+    );
   }
   return checkDataset({
     name: options.name ?? `idx:${split}`,

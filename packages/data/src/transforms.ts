@@ -5,12 +5,19 @@ import type { Dataset } from './dataset.js';
  * Resizes every image once, up front: `'pad'` centres it on a zero canvas (28x28 MNIST -> 32x32,
  * the usual HAS-8 input), `'bilinear'` and `'nearest'` resample (align-corners false, as PyTorch).
  */
-export function resizeDataset(ds: Dataset, size: { height: number; width: number }, mode: 'pad' | 'bilinear' | 'nearest' = 'pad'): Dataset {
+export function resizeDataset(
+  ds: Dataset,
+  size: { height: number; width: number },
+  mode: 'pad' | 'bilinear' | 'nearest' = 'pad',
+): Dataset {
   const { height: H, width: W } = size;
   const C = ds.channels;
   if (H === ds.height && W === ds.width) return ds;
   if (mode === 'pad' && (H < ds.height || W < ds.width)) {
-    throw new HybridSpikeError('BAD_ARGUMENT', `cannot pad ${ds.height}x${ds.width} images to a smaller ${H}x${W}; use mode 'bilinear'.`);
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `cannot pad ${ds.height}x${ds.width} images to a smaller ${H}x${W}; use mode 'bilinear'.`,
+    );
   }
   const out = new Uint8Array(ds.count * H * W * C);
   const per = ds.height * ds.width * C;
@@ -28,9 +35,16 @@ export function resizeDataset(ds: Dataset, size: { height: number; width: number
           if (mode === 'pad') {
             const yy = y - top;
             const xx = x - left;
-            v = yy >= 0 && yy < ds.height && xx >= 0 && xx < ds.width ? src[(yy * ds.width + xx) * C + c]! : 0;
+            v =
+              yy >= 0 && yy < ds.height && xx >= 0 && xx < ds.width ? src[(yy * ds.width + xx) * C + c]! : 0;
           } else if (mode === 'nearest') {
-            v = src[(Math.min(ds.height - 1, Math.floor(y * sy)) * ds.width + Math.min(ds.width - 1, Math.floor(x * sx))) * C + c]!;
+            v =
+              src[
+                (Math.min(ds.height - 1, Math.floor(y * sy)) * ds.width +
+                  Math.min(ds.width - 1, Math.floor(x * sx))) *
+                  C +
+                  c
+              ]!;
           } else {
             const fy = Math.max(0, (y + 0.5) * sy - 0.5);
             const fx = Math.max(0, (x + 0.5) * sx - 0.5);
@@ -41,7 +55,10 @@ export function resizeDataset(ds: Dataset, size: { height: number; width: number
             const wy = fy - y0;
             const wx = fx - x0;
             const at = (yy: number, xx: number) => src[(yy * ds.width + xx) * C + c]!;
-            v = Math.round((1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) + wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1)));
+            v = Math.round(
+              (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x1)) +
+                wy * ((1 - wx) * at(y1, x0) + wx * at(y1, x1)),
+            );
           }
           out[dst + (y * W + x) * C + c] = v;
         }

@@ -6,7 +6,15 @@ import { BitPlaneEncoder } from './bitplane.js';
 import { decodeBitPlane } from './decoders.js';
 
 /** DESIGN.md 4.1 written out directly (no recurrences), as the independent reference. */
-function referenceG(q: number, k: number, surrogate: string, alpha: number, orderAware: boolean, offset: number, bits = 8): number {
+function referenceG(
+  q: number,
+  k: number,
+  surrogate: string,
+  alpha: number,
+  orderAware: boolean,
+  offset: number,
+  bits = 8,
+): number {
   const c = 2 ** k;
   let g: number;
   if (surrogate === 'fourier') {
@@ -27,7 +35,11 @@ function referenceG(q: number, k: number, surrogate: string, alpha: number, orde
 }
 
 /** Expected dL/dx for L = sum(w * encode(x)), rescale 'tensor', by hand through the min-max. */
-function referenceGrad(x: number[], w: Float32Array, o: { surrogate: string; alpha: number; orderAware: boolean; offset: number; order: 'msb' | 'lsb' }): number[] {
+function referenceGrad(
+  x: number[],
+  w: Float32Array,
+  o: { surrogate: string; alpha: number; orderAware: boolean; offset: number; order: 'msb' | 'lsb' },
+): number[] {
   const n = x.length;
   const inRange = x.every((v) => v >= 0 && v <= 1);
   const m = Math.min(...x);
@@ -60,7 +72,12 @@ for (const backend of TEST_BACKENDS) {
     describe('forward', () => {
       it('emits the exact planes of hand-picked levels, MSB first', () => {
         const levels = [0, 1, 127, 128, 255];
-        const s = new BitPlaneEncoder().encode(tf.tensor(levels.map((v) => v / 255), [5, 1]));
+        const s = new BitPlaneEncoder().encode(
+          tf.tensor(
+            levels.map((v) => v / 255),
+            [5, 1],
+          ),
+        );
         expect(s.shape).toEqual([8, 5, 1]);
         const planes = s.arraySync() as number[][][];
         const byValue = levels.map((_, i) => planes.map((p) => p[i]![0]).join(''));
@@ -69,7 +86,10 @@ for (const backend of TEST_BACKENDS) {
 
       it('reproduces every level 0..255 in both orders', () => {
         const levels = Array.from({ length: 256 }, (_, v) => v);
-        const x = tf.tensor(levels.map((v) => v / 255), [256]);
+        const x = tf.tensor(
+          levels.map((v) => v / 255),
+          [256],
+        );
         for (const order of ['msb', 'lsb'] as const) {
           const s = new BitPlaneEncoder({ order }).encode(x).arraySync() as number[][];
           for (const v of levels) {
@@ -96,12 +116,20 @@ for (const backend of TEST_BACKENDS) {
 
       it('supports other bit depths and per-sample rescale', () => {
         const enc = new BitPlaneEncoder({ bits: 4, rescale: 'sample' });
-        const x = tf.tensor([[0, 5, 10], [-1, 0, 1], [3, 3, 3]]);
+        const x = tf.tensor([
+          [0, 5, 10],
+          [-1, 0, 1],
+          [3, 3, 3],
+        ]);
         const s = enc.encode(x);
         expect(s.shape).toEqual([4, 3, 3]);
         const dec = decodeBitPlane(s, { bits: 4 }).arraySync();
         const f = Math.fround(7 / 15);
-        expect(dec).toEqual([[0, f, 1], [0, f, 1], [1, 1, 1]]);
+        expect(dec).toEqual([
+          [0, f, 1],
+          [0, f, 1],
+          [1, 1, 1],
+        ]);
       });
     });
 
@@ -127,7 +155,13 @@ for (const backend of TEST_BACKENDS) {
                     : Array.from({ length: n }, () => rng.normal() * 4 + 1);
               const xs = x.map((v) => Math.fround(v));
               const w = Float32Array.from({ length: 8 * n }, () => rng.normal());
-              const enc = new BitPlaneEncoder({ surrogate: c.surrogate, alpha: c.alpha, orderAware: c.orderAware, fourierOffset: c.offset, order });
+              const enc = new BitPlaneEncoder({
+                surrogate: c.surrogate,
+                alpha: c.alpha,
+                orderAware: c.orderAware,
+                fourierOffset: c.offset,
+                order,
+              });
               const wT = tf.tensor(w, [8, 4, 6]);
               const g = tf.grad((xt: tf.Tensor) => tf.sum(tf.mul(enc.encode(xt), wT)))(tf.tensor(xs, [4, 6]));
               const expected = referenceGrad(xs, w, { ...c, order });
@@ -157,7 +191,9 @@ for (const backend of TEST_BACKENDS) {
         expect(() => new BitPlaneEncoder({ bits: 2.5 })).toThrow(/option 'bits'/);
         expect(() => new BitPlaneEncoder({ surrogate: 'fourier', alpha: 2.5 })).toThrow(/integer >= 1/);
         expect(() => new BitPlaneEncoder({ surogate: 'x' } as never)).toThrow(/surogate/);
-        expect(() => new BitPlaneEncoder({ rescale: 'none' }).encode(tf.tensor([2]))).toThrow(/rescale 'none' needs inputs in \[0, 1\]/);
+        expect(() => new BitPlaneEncoder({ rescale: 'none' }).encode(tf.tensor([2]))).toThrow(
+          /rescale 'none' needs inputs in \[0, 1\]/,
+        );
         expect(() => decodeBitPlane(tf.zeros([4, 2]))).toThrow(/T = bits = 8/);
       });
     });

@@ -50,9 +50,16 @@ export class BitPlaneEncoder implements SpikeEncoder {
     const o = parseOptions(bitPlaneOptions, options, 'BitPlaneEncoder');
     const alpha = o.alpha ?? DEFAULT_ALPHA[o.surrogate];
     if (o.surrogate === 'fourier' && (!Number.isInteger(alpha) || alpha < 1)) {
-      throw new HybridSpikeError('BAD_OPTIONS', `BitPlaneEncoder: option 'alpha' is the number of fourier harmonics and must be an integer >= 1, got ${alpha}.`);
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `BitPlaneEncoder: option 'alpha' is the number of fourier harmonics and must be an integer >= 1, got ${alpha}.`,
+      );
     }
-    if (!Number.isFinite(alpha)) throw new HybridSpikeError('BAD_OPTIONS', `BitPlaneEncoder: option 'alpha' must be finite, got ${alpha}.`);
+    if (!Number.isFinite(alpha))
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `BitPlaneEncoder: option 'alpha' must be finite, got ${alpha}.`,
+      );
     this.options = { ...o, alpha };
   }
 

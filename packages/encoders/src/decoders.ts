@@ -26,11 +26,16 @@ function weightedTimeSum(spikes: tf.Tensor, weights: number[]): tf.Tensor {
   // unused gradient of the constant weights: a transpose and a long reduction).
   return customGradOp(([s]) => {
     const shape = s!.shape;
-    const value = tf.reshape(tf.matMul(tf.tensor2d(weights, [1, T]), tf.reshape(s!, [T, s!.size / T]) as tf.Tensor2D), rest);
+    const value = tf.reshape(
+      tf.matMul(tf.tensor2d(weights, [1, T]), tf.reshape(s!, [T, s!.size / T]) as tf.Tensor2D),
+      rest,
+    );
     return {
       value,
       // The weights are rebuilt here: tensors made in the forward are freed when it returns.
-      gradFunc: (dy) => [tf.reshape(tf.mul(tf.tensor2d(weights, [T, 1]), tf.reshape(dy, [1, dy.size])), shape)],
+      gradFunc: (dy) => [
+        tf.reshape(tf.mul(tf.tensor2d(weights, [T, 1]), tf.reshape(dy, [1, dy.size])), shape),
+      ],
     };
   })(spikes);
 }
@@ -43,7 +48,10 @@ export function decodeBitPlane(spikes: tf.Tensor, options: BitPlaneDecoderOption
   const { bits, order } = parseOptions(bitPlaneDecoderOptions, options, 'decodeBitPlane');
   checkTensor(spikes, 'decodeBitPlane spikes', 2);
   if (spikes.shape[0] !== bits) {
-    throw new HybridSpikeError('BAD_SHAPE', `decodeBitPlane expects T = bits = ${bits} steps in dim 0, got shape [${spikes.shape}].`);
+    throw new HybridSpikeError(
+      'BAD_SHAPE',
+      `decodeBitPlane expects T = bits = ${bits} steps in dim 0, got shape [${spikes.shape}].`,
+    );
   }
   return tf.tidy(() => {
     // Integer level first, one division last: exact, so decode(encode(x)) == floor(q) / L bit for bit.

@@ -9,7 +9,14 @@ export { LatencyEncoder, latencyOptions } from './latency.js';
 export type { LatencyOptions } from './latency.js';
 export { TemporalBitEncoder, temporalBitOptions } from './temporal-bit.js';
 export type { TemporalBitOptions } from './temporal-bit.js';
-export { decodeBitPlane, decodeRate, BitPlaneDecoder, RateDecoder, bitPlaneWeights, bitPlaneDecoderOptions } from './decoders.js';
+export {
+  decodeBitPlane,
+  decodeRate,
+  BitPlaneDecoder,
+  RateDecoder,
+  bitPlaneWeights,
+  bitPlaneDecoderOptions,
+} from './decoders.js';
 export type { BitPlaneDecoderOptions } from './decoders.js';
 export { rescaleTo01 } from './rescale.js';
 export type { RescaleMode } from './rescale.js';

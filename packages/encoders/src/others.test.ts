@@ -47,11 +47,15 @@ for (const backend of TEST_BACKENDS) {
         const xs = [0.9, 0.33, 0.5];
         const w = Array.from({ length: T * 3 }, (_, i) => Math.sin(i + 1));
         const enc = new LatencyEncoder({ steps: T, sigma });
-        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(enc.encode(v), tf.tensor(w, [T, 3]))))(tf.tensor(xs));
+        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(enc.encode(v), tf.tensor(w, [T, 3]))))(
+          tf.tensor(xs),
+        );
         const expected = xs.map((p, i) => {
           const tau = (1 - Math.fround(p)) * (T - 1);
           let acc = 0;
-          for (let t = 0; t < T; t++) acc += w[t * 3 + i]! * Math.exp(-((t - tau) ** 2) / (2 * sigma * sigma)) * ((t - tau) / sigma ** 2);
+          for (let t = 0; t < T; t++)
+            acc +=
+              w[t * 3 + i]! * Math.exp(-((t - tau) ** 2) / (2 * sigma * sigma)) * ((t - tau) / sigma ** 2);
           return -(T - 1) * acc;
         });
         expect(maxRelDiff(g.dataSync(), expected)).toBeLessThan(1e-4);
@@ -65,15 +69,30 @@ for (const backend of TEST_BACKENDS) {
         const s = enc.encode(x);
         expect(s.shape).toEqual([12, 1, 3]);
         const planes = tf.slice(s, [0, 0, 0], [8, 1, 3]);
-        expect(Array.from(decodeBitPlane(planes).dataSync())).toEqual([0.2, 1, 0.6].map((v) => Math.fround(Math.floor(Math.fround(v) * 255) / 255)));
+        expect(Array.from(decodeBitPlane(planes).dataSync())).toEqual(
+          [0.2, 1, 0.6].map((v) => Math.fround(Math.floor(Math.fround(v) * 255) / 255)),
+        );
         expect(Array.from(tf.sum(tf.slice(s, [8, 0, 0], [4, 1, 3]), 0).dataSync())).toEqual([1, 1, 1]);
         // Gradient = the bit-plane part's surrogate gradient + the latency part's, each already
         // checked against its formula; a weighted upstream gradient tells the steps apart.
-        const w = tf.tensor(Array.from({ length: 36 }, (_, i) => Math.sin(i + 1)), [12, 1, 3]);
+        const w = tf.tensor(
+          Array.from({ length: 36 }, (_, i) => Math.sin(i + 1)),
+          [12, 1, 3],
+        );
         const xs = tf.tensor([[0.2, 0.9, 0.6]]);
-        const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(w, enc.encode(v))))(xs).dataSync();
-        const gPlanes = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(w, [0, 0, 0], [8, 1, 3]), new BitPlaneEncoder().encode(v))))(xs).dataSync();
-        const gLatency = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.slice(w, [8, 0, 0], [4, 1, 3]), new LatencyEncoder({ steps: 4 }).encode(v))))(xs).dataSync();
+        const g = tf
+          .grad((v: tf.Tensor) => tf.sum(tf.mul(w, enc.encode(v))))(xs)
+          .dataSync();
+        const gPlanes = tf
+          .grad((v: tf.Tensor) =>
+            tf.sum(tf.mul(tf.slice(w, [0, 0, 0], [8, 1, 3]), new BitPlaneEncoder().encode(v))),
+          )(xs)
+          .dataSync();
+        const gLatency = tf
+          .grad((v: tf.Tensor) =>
+            tf.sum(tf.mul(tf.slice(w, [8, 0, 0], [4, 1, 3]), new LatencyEncoder({ steps: 4 }).encode(v))),
+          )(xs)
+          .dataSync();
         const expected = Array.from(gPlanes, (a, i) => a + gLatency[i]!);
         expect(Array.from(gPlanes).some((v) => Math.abs(v) > 1e-3)).toBe(true);
         expect(Array.from(gLatency).some((v) => Math.abs(v) > 1e-4)).toBe(true);
@@ -86,8 +105,12 @@ for (const backend of TEST_BACKENDS) {
         expect(registry.names('encoder')).toEqual(['bitplane', 'latency', 'rate', 'temporal-bit']);
         const enc = registry.create('encoder', { name: 'bitplane', surrogate: 'sigsine', alpha: -8 });
         expect(enc.steps).toBe(8);
-        expect(() => registry.create('encoder', { name: 'bitplane', surrogate: 'cosine' })).toThrow(/option 'surrogate'/);
-        expect(() => registry.create('encoder', 'poisson')).toThrow(/Registered encoders: bitplane, latency, rate, temporal-bit/);
+        expect(() => registry.create('encoder', { name: 'bitplane', surrogate: 'cosine' })).toThrow(
+          /option 'surrogate'/,
+        );
+        expect(() => registry.create('encoder', 'poisson')).toThrow(
+          /Registered encoders: bitplane, latency, rate, temporal-bit/,
+        );
         expect(registry.create('decoder', 'rate').decode(tf.ones([3, 2])).shape).toEqual([2]);
       });
     });

@@ -46,7 +46,8 @@ export class RateEncoder implements SpikeEncoder {
         const pd = p.dataSync();
         const n = pd.length;
         const out = new Float32Array(T * n);
-        for (let t = 0; t < T; t++) for (let i = 0; i < n; i++) out[t * n + i] = this.rng.uniform() < pd[i]! ? 1 : 0;
+        for (let t = 0; t < T; t++)
+          for (let i = 0; i < n; i++) out[t * n + i] = this.rng.uniform() < pd[i]! ? 1 : 0;
         const value = tf.tensor(out, [T, ...p.shape], 'float32');
         return { value, gradFunc: (dy: tf.Tensor) => [tf.sum(dy, 0)] };
       });

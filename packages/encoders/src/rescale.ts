@@ -18,14 +18,20 @@ export function rescaleTo01(x: tf.Tensor, mode: RescaleMode, who: string): tf.Te
   for (let i = 0; i < d.length; i++) {
     const v = d[i]!;
     if (!Number.isFinite(v)) {
-      throw new HybridSpikeError('NON_FINITE', `${who} input holds ${v} at flat index ${i}; encoders need finite values.`);
+      throw new HybridSpikeError(
+        'NON_FINITE',
+        `${who} input holds ${v} at flat index ${i}; encoders need finite values.`,
+      );
     }
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }
   if (lo >= 0 && hi <= 1) return tf.clone(x);
   if (mode === 'none') {
-    throw new HybridSpikeError('BAD_ARGUMENT', `${who} with rescale 'none' needs inputs in [0, 1], got [${lo}, ${hi}]; use rescale 'tensor' or 'sample'.`);
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `${who} with rescale 'none' needs inputs in [0, 1], got [${lo}, ${hi}]; use rescale 'tensor' or 'sample'.`,
+    );
   }
   if (mode === 'tensor') {
     if (hi === lo) return tf.onesLike(x);

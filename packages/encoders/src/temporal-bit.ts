@@ -42,7 +42,10 @@ export class TemporalBitEncoder implements SpikeEncoder {
   encode(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const x01 = rescaleTo01(x, this.options.rescale, 'TemporalBitEncoder');
-      return tf.concat([this.planes.encodeLevels(tf.mul(x01, this.planes.levels)), this.latency.encode01(x01)], 0);
+      return tf.concat(
+        [this.planes.encodeLevels(tf.mul(x01, this.planes.levels)), this.latency.encode01(x01)],
+        0,
+      );
     });
   }
 }

@@ -8,7 +8,8 @@ import { LIF } from '../src/index.js';
 import { unfusedNeuron } from '../src/internal.js';
 import '../src/plugin.js';
 
-const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const arg = (name: string, d: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const { backend } = await initRuntime({ backend: arg('--backend', 'wasm') as BackendName });
 const reps = Number(arg('--reps', '5'));
 const shape = [8, 32, 64, 16, 16];
@@ -22,11 +23,15 @@ async function measure(name: string, f: (v: tf.Tensor) => tf.Tensor) {
   const heap0 = process.memoryUsage().arrayBuffers;
   const prof = await tf.profile(run);
   const jsBytes = process.memoryUsage().arrayBuffers - heap0;
-  console.log(`${name.padEnd(8)} ${med.toFixed(0)} ms  peak tensor memory ${(prof.peakBytes / 2 ** 20).toFixed(0)} MiB  kernels ${prof.kernels.length}  (arrayBuffers after: ${(jsBytes / 2 ** 20).toFixed(0)} MiB)`);
+  console.log(
+    `${name.padEnd(8)} ${med.toFixed(0)} ms  peak tensor memory ${(prof.peakBytes / 2 ** 20).toFixed(0)} MiB  kernels ${prof.kernels.length}  (arrayBuffers after: ${(jsBytes / 2 ** 20).toFixed(0)} MiB)`,
+  );
   return { med, peak: prof.peakBytes, kernels: prof.kernels.length };
 }
 
 console.log(`backend ${backend}; LIF fwd+bwd on [${shape}]; median of ${reps}`);
 const fused = await measure('fused', (v) => lif.forward(v));
 const unfused = await measure('unfused', (v) => unfusedNeuron(v, lif.dynamics(), lif.surrogate));
-console.log(`speed-up fused/unfused: ${(unfused.med / fused.med).toFixed(2)}x; peak memory ratio unfused/fused: ${(unfused.peak / fused.peak).toFixed(2)}x; kernels ${unfused.kernels} -> ${fused.kernels}`);
+console.log(
+  `speed-up fused/unfused: ${(unfused.med / fused.med).toFixed(2)}x; peak memory ratio unfused/fused: ${(unfused.peak / fused.peak).toFixed(2)}x; kernels ${unfused.kernels} -> ${fused.kernels}`,
+);

@@ -27,7 +27,13 @@ export interface ForwardResult {
  * memory in order (the element-outer order was cache-bound); potentials are float32 like the
  * tensors, so the spike decision is the one an exported float32 graph makes.
  */
-export function neuronForward(d: NeuronDynamics, x: Float32Array, T: number, N: number, v0: Float32Array | null): ForwardResult {
+export function neuronForward(
+  d: NeuronDynamics,
+  x: Float32Array,
+  T: number,
+  N: number,
+  v0: Float32Array | null,
+): ForwardResult {
   const spikes = new Float32Array(T * N);
   const h = new Float32Array(T * N);
   const f = Math.fround;

@@ -8,11 +8,15 @@ import { unfusedNeuron } from './reference.js';
 import { atan, fastSigmoid, sigmoid, triangle, type Surrogate } from './surrogates.js';
 import './plugin.js';
 
-const spikesOf = (n: SpikingNeuron, xs: number[]) => Array.from(n.forward(tf.tensor(xs, [xs.length, 1])).dataSync());
+const spikesOf = (n: SpikingNeuron, xs: number[]) =>
+  Array.from(n.forward(tf.tensor(xs, [xs.length, 1])).dataSync());
 
 function randn(rng: Rng, shape: number[], scale = 1, shift = 0): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: n }, () => rng.normal() * scale + shift), shape);
+  return tf.tensor(
+    Float32Array.from({ length: n }, () => rng.normal() * scale + shift),
+    shape,
+  );
 }
 
 for (const backend of TEST_BACKENDS) {
@@ -23,7 +27,9 @@ for (const backend of TEST_BACKENDS) {
       it('LIF, tau 2, constant 1.5: h = 0.75, 1.125 (spike), then again; hard and soft reset', () => {
         expect(spikesOf(new LIF(), [1.5, 1.5, 1.5, 1.5, 1.5, 1.5])).toEqual([0, 1, 0, 1, 0, 1]);
         // soft: v = 0.75, 0.125, 0.8125, 0.15625, 0.828125 -> h = 1.1640625 at t = 5
-        expect(spikesOf(new LIF({ vReset: null }), [1.5, 1.5, 1.5, 1.5, 1.5, 1.5])).toEqual([0, 1, 0, 1, 0, 1]);
+        expect(spikesOf(new LIF({ vReset: null }), [1.5, 1.5, 1.5, 1.5, 1.5, 1.5])).toEqual([
+          0, 1, 0, 1, 0, 1,
+        ]);
         // soft reset keeps the excess: 1.25 twice -> h = 0.625, 0.9375, then 1.09375 spikes, v = 0.09375
         expect(spikesOf(new LIF({ vReset: null }), [1.25, 1.25, 1.25, 1.25])).toEqual([0, 0, 1, 0]);
         expect(spikesOf(new LIF(), [1.25, 1.25, 1.25, 1.25])).toEqual([0, 0, 1, 0]);
@@ -69,7 +75,9 @@ for (const backend of TEST_BACKENDS) {
                 const loss = (f: (v: tf.Tensor) => tf.Tensor) => (v: tf.Tensor) => tf.sum(tf.mul(f(v), w));
                 const fused = tf.grad(loss((v) => n.forward(v)))(x);
                 const ref = tf.grad(loss((v) => unfusedNeuron(v, n.dynamics(), s)))(x);
-                expect(Array.from(n.forward(x).dataSync())).toEqual(Array.from(unfusedNeuron(x, n.dynamics(), s).dataSync()));
+                expect(Array.from(n.forward(x).dataSync())).toEqual(
+                  Array.from(unfusedNeuron(x, n.dynamics(), s).dataSync()),
+                );
                 expect(maxRelDiff(fused.dataSync(), ref.dataSync())).toBeLessThan(1e-5);
                 expect(n.lastFiringRate).toBeGreaterThan(0.05);
                 expect(fused.dataSync().some((v) => v !== 0)).toBe(true);
@@ -86,13 +94,21 @@ for (const backend of TEST_BACKENDS) {
         const n = new PLIF({ tau: 3 });
         expect(n.tau).toBeCloseTo(3, 5);
         const f = (fwd: (v: tf.Tensor) => tf.Tensor) => (): tf.Scalar => tf.sum(tf.mul(fwd(x), wts));
-        const { grads: gf } = tf.variableGrads(f((v) => n.forward(v)), [n.w]);
-        const { grads: gr } = tf.variableGrads(f((v) => unfusedNeuron(v, n.dynamics(), n.surrogate, tf.sigmoid(n.w))), [n.w]);
+        const { grads: gf } = tf.variableGrads(
+          f((v) => n.forward(v)),
+          [n.w],
+        );
+        const { grads: gr } = tf.variableGrads(
+          f((v) => unfusedNeuron(v, n.dynamics(), n.surrogate, tf.sigmoid(n.w))),
+          [n.w],
+        );
         const key = Object.keys(gf)[0]!;
         expect(maxRelDiff(gf[key]!.dataSync(), gr[key]!.dataSync())).toBeLessThan(1e-5);
         expect(Math.abs(gf[key]!.dataSync()[0]!)).toBeGreaterThan(0);
         const dxF = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(n.forward(v), wts)))(x);
-        const dxR = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(unfusedNeuron(v, n.dynamics(), n.surrogate, tf.sigmoid(n.w)), wts)))(x);
+        const dxR = tf.grad((v: tf.Tensor) =>
+          tf.sum(tf.mul(unfusedNeuron(v, n.dynamics(), n.surrogate, tf.sigmoid(n.w)), wts)),
+        )(x);
         expect(maxRelDiff(dxF.dataSync(), dxR.dataSync())).toBeLessThan(1e-5);
       });
 
@@ -118,7 +134,9 @@ for (const backend of TEST_BACKENDS) {
         const down = membraneLoss().dataSync()[0]!;
         n.w.assign(tf.scalar(w0));
         expect(value.dataSync()[0]).toBeGreaterThan(0);
-        expect(Math.abs(analytic - (up - down) / (2 * eps))).toBeLessThan(1e-3 * Math.max(1, Math.abs(analytic)));
+        expect(Math.abs(analytic - (up - down) / (2 * eps))).toBeLessThan(
+          1e-3 * Math.max(1, Math.abs(analytic)),
+        );
       });
     });
 
@@ -135,7 +153,10 @@ for (const backend of TEST_BACKENDS) {
           return tf.sum(tf.mul(tf.stack(out, 0), w));
         };
         n.resetState();
-        const stepped = tf.stack(tf.unstack(x, 0).map((xt) => n.step(xt)), 0);
+        const stepped = tf.stack(
+          tf.unstack(x, 0).map((xt) => n.step(xt)),
+          0,
+        );
         expect(Array.from(stepped.dataSync())).toEqual(Array.from(multi.dataSync()));
         const gStep = tf.grad(stepLoss)(x);
         const gMulti = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(n.forward(v), w)))(x);
@@ -153,17 +174,27 @@ for (const backend of TEST_BACKENDS) {
         n.step(tf.zeros([2, 3]));
         expect(() => n.step(tf.zeros([4, 3]))).toThrow(/call resetState\(\)/);
         expect(() => new LIF({ tau: 0.5 })).toThrow(/option 'tau'/);
-        expect(() => new LIF({ surrogate: 'nope' })).toThrow(/Registered surrogates: atan, fastSigmoid, sigmoid, triangle/);
+        expect(() => new LIF({ surrogate: 'nope' })).toThrow(
+          /Registered surrogates: atan, fastSigmoid, sigmoid, triangle/,
+        );
       });
 
       it('builds neurons and surrogates by name; a custom surrogate registers and is used', () => {
-        const lif = registry.create('neuron', { name: 'lif', tau: 4, surrogate: { name: 'sigmoid', alpha: 2 } });
+        const lif = registry.create('neuron', {
+          name: 'lif',
+          tau: 4,
+          surrogate: { name: 'sigmoid', alpha: 2 },
+        });
         expect(lif.surrogate.params).toEqual({ alpha: 2 });
         registry.register({
           kind: 'surrogate',
           name: 'box-test',
           options: z.object({ half: z.number().default(0.5) }),
-          create: (o) => ({ name: 'box-test', params: o, grad: (v: number) => (Math.abs(v) <= o.half ? 1 : 0) }),
+          create: (o) => ({
+            name: 'box-test',
+            params: o,
+            grad: (v: number) => (Math.abs(v) <= o.half ? 1 : 0),
+          }),
         });
         try {
           const n = new LIF({ surrogate: 'box-test' });

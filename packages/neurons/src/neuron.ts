@@ -1,13 +1,19 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkTensor, customGradOp, HybridSpikeError, Module, parseOptions } from '@hybridspike/core';
 import { neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
-import { neuronOptions, resolveSurrogate, type NeuronOptions, type ResolvedNeuronOptions } from './options.js';
+import {
+  neuronOptions,
+  resolveSurrogate,
+  type NeuronOptions,
+  type ResolvedNeuronOptions,
+} from './options.js';
 import type { Surrogate } from './surrogates.js';
 import './surrogate-plugin.js';
 
 function checkNoNaN(d: ArrayLike<number>, who: string): void {
   for (let i = 0; i < d.length; i++) {
-    if (!Number.isFinite(d[i]!)) throw new HybridSpikeError('NON_FINITE', `${who} input holds ${d[i]} at flat index ${i}.`);
+    if (!Number.isFinite(d[i]!))
+      throw new HybridSpikeError('NON_FINITE', `${who} input holds ${d[i]} at flat index ${i}.`);
   }
 }
 
@@ -92,14 +98,27 @@ export abstract class SpikingNeuron extends Module {
   /** The constants of the loop for a given `k`. */
   dynamics(k = this.k): NeuronDynamics {
     const o = this.options;
-    return { kind: this.kind, k, decayInput: o.decayInput, vThreshold: o.vThreshold, vReset: o.vReset, detachReset: o.detachReset };
+    return {
+      kind: this.kind,
+      k,
+      decayInput: o.decayInput,
+      vThreshold: o.vThreshold,
+      vReset: o.vReset,
+      detachReset: o.detachReset,
+    };
   }
 
   private run(x: tf.Tensor, T: number, v0: tf.Tensor | null, returnState: boolean): tf.Tensor {
     return tf.tidy(() => this.runFused(x, T, v0, returnState, this.learnableK()));
   }
 
-  private runFused(x: tf.Tensor, T: number, v0: tf.Tensor | null, returnState: boolean, kT: tf.Tensor | null): tf.Tensor {
+  private runFused(
+    x: tf.Tensor,
+    T: number,
+    v0: tf.Tensor | null,
+    returnState: boolean,
+    kT: tf.Tensor | null,
+  ): tf.Tensor {
     const inputs = [x, ...(v0 ? [v0] : []), ...(kT ? [kT] : [])];
     const op = customGradOp((ins) => {
       const xd = ins[0]!.dataSync() as Float32Array;

@@ -29,7 +29,10 @@ export function resolveSurrogate(ref: SurrogateRef): Surrogate {
   if (typeof ref === 'object' && typeof (ref as Surrogate).grad === 'function') return ref as Surrogate;
   const s = registry.create('surrogate', ref as ComponentRef | string) as Surrogate;
   if (typeof s?.grad !== 'function') {
-    throw new HybridSpikeError('BAD_OPTIONS', `surrogate '${JSON.stringify(ref)}' did not build an object with a grad(x) function.`);
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `surrogate '${JSON.stringify(ref)}' did not build an object with a grad(x) function.`,
+    );
   }
   return s;
 }

@@ -15,7 +15,7 @@ class Two extends Module {
 
 describe('recordMembranes', () => {
   beforeAll(() => useBackend('cpu'));
-  it('returns each layer\'s potentials with their shape and threshold, then restores the flags', () => {
+  it("returns each layer's potentials with their shape and threshold, then restores the flags", () => {
     const m = new Two();
     const x = tf.tensor([1.5, 1.5, 1.5, 1.5], [4, 1]);
     const { result, records } = recordMembranes(m, () => m.forward(x));

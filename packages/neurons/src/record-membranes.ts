@@ -15,8 +15,13 @@ export interface MembraneRecord {
  * Runs `fn` with every neuron under `root` recording its membrane potentials, then restores the
  * flags. Returns `fn`'s result and, by module path, what each neuron layer saw last.
  */
-export function recordMembranes<T>(root: Module, fn: () => T): { result: T; records: Map<string, MembraneRecord> } {
-  const neurons = [...root.namedModules()].filter((e): e is [string, SpikingNeuron] => e[1] instanceof SpikingNeuron);
+export function recordMembranes<T>(
+  root: Module,
+  fn: () => T,
+): { result: T; records: Map<string, MembraneRecord> } {
+  const neurons = [...root.namedModules()].filter(
+    (e): e is [string, SpikingNeuron] => e[1] instanceof SpikingNeuron,
+  );
   const saved = neurons.map(([, n]) => n.recordMembrane);
   for (const [, n] of neurons) n.recordMembrane = true;
   let result: T;
@@ -28,7 +33,12 @@ export function recordMembranes<T>(root: Module, fn: () => T): { result: T; reco
   const records = new Map<string, MembraneRecord>();
   for (const [path, n] of neurons) {
     if (n.lastMembrane && n.lastMembraneShape) {
-      records.set(path, { neuron: n, h: n.lastMembrane, shape: n.lastMembraneShape, threshold: Math.fround(n.options.vThreshold) });
+      records.set(path, {
+        neuron: n,
+        h: n.lastMembrane,
+        shape: n.lastMembraneShape,
+        threshold: Math.fround(n.options.vThreshold),
+      });
     }
   }
   return { result, records };

@@ -24,7 +24,12 @@ export function detach(x: tf.Tensor): tf.Tensor {
  * tf autodiff: the independent reference the fused kernels are tested and benchmarked against.
  * `k` may be a tensor (PLIF) so its gradient flows too.
  */
-export function unfusedNeuron(x: tf.Tensor, d: NeuronDynamics, surrogate: Surrogate, k: tf.Tensor | number = d.k): tf.Tensor {
+export function unfusedNeuron(
+  x: tf.Tensor,
+  d: NeuronDynamics,
+  surrogate: Surrogate,
+  k: tf.Tensor | number = d.k,
+): tf.Tensor {
   const steps = tf.unstack(x, 0);
   const vr = d.vReset ?? 0;
   let v: tf.Tensor = tf.fill(steps[0]!.shape, vr);
@@ -36,7 +41,10 @@ export function unfusedNeuron(x: tf.Tensor, d: NeuronDynamics, surrogate: Surrog
     else h = tf.add(tf.sub(v, tf.mul(k, tf.sub(v, vr))), xt);
     const s = spikeFn(tf.sub(h, d.vThreshold), surrogate);
     const sr = d.detachReset ? detach(s) : s;
-    v = d.vReset !== null ? tf.add(tf.mul(h, tf.sub(1, sr)), tf.mul(vr, sr)) : tf.sub(h, tf.mul(sr, d.vThreshold));
+    v =
+      d.vReset !== null
+        ? tf.add(tf.mul(h, tf.sub(1, sr)), tf.mul(vr, sr))
+        : tf.sub(h, tf.mul(sr, d.vThreshold));
     out.push(s);
   }
   return tf.stack(out, 0);

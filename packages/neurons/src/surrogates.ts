@@ -69,5 +69,8 @@ export function triangle(width = 1): Surrogate {
 export function surrogateGradTensor(s: Surrogate, x: tf.Tensor): tf.Tensor {
   if (s.gradTensor) return s.gradTensor(x);
   const d = x.dataSync();
-  return tf.tensor(Float32Array.from(d, (v) => s.grad(v)), x.shape);
+  return tf.tensor(
+    Float32Array.from(d, (v) => s.grad(v)),
+    x.shape,
+  );
 }

@@ -8,13 +8,16 @@ import { has8Vgg } from '@hybridspike/blocks';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../src/index.js';
 
-const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const arg = (name: string, d: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const reps = Number(arg('--reps', '5'));
 const threads = Number(arg('--threads', '0'));
 const { backend } = await initRuntime();
 const B = 32;
 const timeIt = (f: () => unknown) => medianMs(f, reps);
-console.log(`tfjs backend ${backend}; onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, intraOpNumThreads ${threads || 'default'}; has8Vgg b16, batch ${B}, 32x32; median of ${reps}`);
+console.log(
+  `tfjs backend ${backend}; onnxruntime-node ${ort.env.versions?.common ?? ''} CPU, intraOpNumThreads ${threads || 'default'}; has8Vgg b16, batch ${B}, 32x32; median of ${reps}`,
+);
 for (const C of [1, 3]) {
   const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 }).eval();
   const x = tf.randomUniform([B, 32, 32, C], 0, 1, 'float32', 1);
@@ -26,6 +29,8 @@ for (const C of [1, 3]) {
   const feeds = { input: new ort.Tensor('float32', nchw, [B, C, 32, 32]) };
   const ortMs = await timeIt(async () => void (await session.run(feeds)));
   const tfMs = await timeIt(() => tf.tidy(() => void model.forward(x).dataSync()));
-  console.log(`${C} channel(s): onnxruntime ${(B / (ortMs / 1000)).toFixed(1)} img/s, tfjs ${(B / (tfMs / 1000)).toFixed(1)} img/s, ratio ${(tfMs / ortMs).toFixed(2)}x; export ${exportMs.toFixed(0)} ms, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`);
+  console.log(
+    `${C} channel(s): onnxruntime ${(B / (ortMs / 1000)).toFixed(1)} img/s, tfjs ${(B / (tfMs / 1000)).toFixed(1)} img/s, ratio ${(tfMs / ortMs).toFixed(2)}x; export ${exportMs.toFixed(0)} ms, ${(bytes.length / 2 ** 20).toFixed(1)} MiB`,
+  );
   model.dispose();
 }

@@ -37,7 +37,7 @@ async function loadOnnxRuntime(): Promise<typeof Ort> {
     throw new HybridSpikeError(
       'BACKEND_UNAVAILABLE',
       `checkOnnx needs the optional peer 'onnxruntime-node' (${(e as Error).message}). Install it: ` +
-        "ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0 (the variable skips its CUDA download, which fails offline; the CPU binaries ship in the package).",
+        'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0 (the variable skips its CUDA download, which fails offline; the CPU binaries ship in the package).',
       { cause: e },
     );
   }
@@ -49,7 +49,11 @@ function toNCHW(data: Float32Array, shape: number[]): Float32Array {
   const [H, W, C] = shape.slice(-3) as [number, number, number];
   const outer = data.length / (H * W * C);
   const out = new Float32Array(data.length);
-  for (let o = 0; o < outer; o++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) for (let c = 0; c < C; c++) out[o * H * W * C + (c * H + y) * W + x] = data[o * H * W * C + (y * W + x) * C + c]!;
+  for (let o = 0; o < outer; o++)
+    for (let y = 0; y < H; y++)
+      for (let x = 0; x < W; x++)
+        for (let c = 0; c < C; c++)
+          out[o * H * W * C + (c * H + y) * W + x] = data[o * H * W * C + (y * W + x) * C + c]!;
   return out;
 }
 
@@ -57,9 +61,18 @@ function toNCHW(data: Float32Array, shape: number[]): Float32Array {
  * Runs `bytes` in onnxruntime (CPU) and `model` in tfjs eval mode on `inputs` (NHWC
  * `[N, H, W, C]`) and compares logits and, for exports made with `debugSpikes`, every spike.
  */
-export async function checkOnnx(bytes: Uint8Array, model: Module, inputs: tf.Tensor, options: { tolerance?: number; spikeOutputs?: { path: string; name: string }[] } = {}): Promise<OnnxCheckReport> {
+export async function checkOnnx(
+  bytes: Uint8Array,
+  model: Module,
+  inputs: tf.Tensor,
+  options: { tolerance?: number; spikeOutputs?: { path: string; name: string }[] } = {},
+): Promise<OnnxCheckReport> {
   const tolerance = options.tolerance ?? 1e-4;
-  if (inputs.rank !== 4) throw new HybridSpikeError('BAD_SHAPE', `checkOnnx inputs must be NHWC [N, H, W, C], got [${inputs.shape}].`);
+  if (inputs.rank !== 4)
+    throw new HybridSpikeError(
+      'BAD_SHAPE',
+      `checkOnnx inputs must be NHWC [N, H, W, C], got [${inputs.shape}].`,
+    );
   const [N, H, W, C] = inputs.shape as [number, number, number, number];
   const ort = await loadOnnxRuntime();
   const session = await ort.InferenceSession.create(bytes);
@@ -78,7 +91,11 @@ export async function checkOnnx(bytes: Uint8Array, model: Module, inputs: tf.Ten
     model.train(wasTraining);
   }
   const tfLogits = recorded.result;
-  if (tfLogits.length !== ortLogits.length) throw new HybridSpikeError('BAD_SHAPE', `logits differ in size: tfjs ${tfLogits.length}, onnxruntime ${ortLogits.length}.`);
+  if (tfLogits.length !== ortLogits.length)
+    throw new HybridSpikeError(
+      'BAD_SHAPE',
+      `logits differ in size: tfjs ${tfLogits.length}, onnxruntime ${ortLogits.length}.`,
+    );
   const K = tfLogits.length / N;
   // Spikes, layer by layer in forward order. A mismatch at a threshold tie (float rounding may
   // flip it) taints its sample: that sample's later spikes and logits may differ legitimately.

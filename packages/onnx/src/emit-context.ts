@@ -28,11 +28,17 @@ export function notExportable(ctx: EmitContext, m: Module, why: string): never {
 /** Time-major `[T, N, ...]` -> `[T*N, ...]`. */
 export function foldValue(ctx: EmitContext, v: Value): Value {
   const rest = v.shape.slice(2) as number[];
-  return { name: ctx.g.op('Reshape', [v.name, ctx.g.intConst([-1, ...rest])], {}, 'fold'), shape: ['N', ...rest] };
+  return {
+    name: ctx.g.op('Reshape', [v.name, ctx.g.intConst([-1, ...rest])], {}, 'fold'),
+    shape: ['N', ...rest],
+  };
 }
 
 /** `[T*N, ...]` -> `[T, N, ...]`. */
 export function unfoldValue(ctx: EmitContext, v: Value, T: number): Value {
   const rest = v.shape.slice(1) as number[];
-  return { name: ctx.g.op('Reshape', [v.name, ctx.g.intConst([T, -1, ...rest])], {}, 'unfold'), shape: [T, 'N', ...rest] };
+  return {
+    name: ctx.g.op('Reshape', [v.name, ctx.g.intConst([T, -1, ...rest])], {}, 'unfold'),
+    shape: [T, 'N', ...rest],
+  };
 }

@@ -27,7 +27,14 @@ import {
 } from '@hybridspike/blocks';
 import type { Module } from '@hybridspike/core';
 import { SpikingNeuron } from '@hybridspike/neurons';
-import { foldValue, notExportable, pathOf, unfoldValue, type EmitContext, type Value } from './emit-context.js';
+import {
+  foldValue,
+  notExportable,
+  pathOf,
+  unfoldValue,
+  type EmitContext,
+  type Value,
+} from './emit-context.js';
 import { emitDecoder, emitEncoder, emitNeuron } from './emit-spiking.js';
 
 const data = (t: { dataSync(): unknown }) => t.dataSync() as Float32Array;
@@ -35,7 +42,11 @@ const data = (t: { dataSync(): unknown }) => t.dataSync() as Float32Array;
 /** tfjs `[kh, kw, Cin, Cout]` -> ONNX `[Cout, Cin, kh, kw]`. */
 function convWeightNCHW(w: Float32Array, kh: number, kw: number, ci: number, co: number): Float32Array {
   const out = new Float32Array(w.length);
-  for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) out[((o * ci + i) * kh + y) * kw + x] = w[((y * kw + x) * ci + i) * co + o]!;
+  for (let y = 0; y < kh; y++)
+    for (let x = 0; x < kw; x++)
+      for (let i = 0; i < ci; i++)
+        for (let o = 0; o < co; o++)
+          out[((o * ci + i) * kh + y) * kw + x] = w[((y * kw + x) * ci + i) * co + o]!;
   return out;
 }
 
@@ -46,10 +57,23 @@ function spatial(v: Value): [number, number] {
 function emitConv(ctx: EmitContext, m: Conv2d, x: Value): Value {
   const p = pathOf(ctx, m);
   const k = m.kernel;
-  const w = ctx.g.floatInit(`${p}.weight`, [m.outChannels, m.inChannels, k, k], convWeightNCHW(data(m.weight), k, k, m.inChannels, m.outChannels));
+  const w = ctx.g.floatInit(
+    `${p}.weight`,
+    [m.outChannels, m.inChannels, k, k],
+    convWeightNCHW(data(m.weight), k, k, m.inChannels, m.outChannels),
+  );
   const inputs = [x.name, w];
   if (m.bias) inputs.push(ctx.g.floatInit(`${p}.bias`, [m.outChannels], data(m.bias)));
-  const y = ctx.g.op('Conv', inputs, { kernel_shape: [k, k], strides: [m.stride, m.stride], pads: [m.padding, m.padding, m.padding, m.padding] }, p);
+  const y = ctx.g.op(
+    'Conv',
+    inputs,
+    {
+      kernel_shape: [k, k],
+      strides: [m.stride, m.stride],
+      pads: [m.padding, m.padding, m.padding, m.padding],
+    },
+    p,
+  );
   const [h, wd] = spatial(x);
   return { name: y, shape: [x.shape[0]!, m.outChannels, m.outSize(h), m.outSize(wd)] };
 }
@@ -71,8 +95,15 @@ function emitBatchNorm(ctx: EmitContext, m: BatchNorm, x: Value): Value {
 function emitPool(ctx: EmitContext, m: AvgPool2d | MaxPool2d, x: Value): Value {
   const [h, w] = spatial(x);
   const out = (s: number) => Math.floor((s + 2 * m.padding - m.kernel) / m.stride) + 1;
-  const attrs = { kernel_shape: [m.kernel, m.kernel], strides: [m.stride, m.stride], pads: [m.padding, m.padding, m.padding, m.padding] };
-  const name = m instanceof AvgPool2d ? ctx.g.op('AveragePool', [x.name], { ...attrs, count_include_pad: 1 }, pathOf(ctx, m)) : ctx.g.op('MaxPool', [x.name], attrs, pathOf(ctx, m));
+  const attrs = {
+    kernel_shape: [m.kernel, m.kernel],
+    strides: [m.stride, m.stride],
+    pads: [m.padding, m.padding, m.padding, m.padding],
+  };
+  const name =
+    m instanceof AvgPool2d
+      ? ctx.g.op('AveragePool', [x.name], { ...attrs, count_include_pad: 1 }, pathOf(ctx, m))
+      : ctx.g.op('MaxPool', [x.name], attrs, pathOf(ctx, m));
   return { name, shape: [x.shape[0]!, x.shape[1]!, out(h), out(w)] };
 }
 
@@ -92,8 +123,10 @@ function perStep(ctx: EmitContext, m: Module, s: Value): Value {
 
 function emitSpikingBody(ctx: EmitContext, m: EncodeDecodeBlock, s: Value): Value {
   const T = s.shape[0] as number;
-  const convBnLif = (conv: Conv2d, bn: BatchNorm, lif: SpikingNeuron, v: Value) => emitNeuron(ctx, lif, unfoldValue(ctx, emit(ctx, bn, emit(ctx, conv, foldValue(ctx, v))), T));
-  if (m instanceof SnnConvBlock || m instanceof SnnInitConv) return perStep(ctx, m.pool, convBnLif(m.conv, m.bn, m.lif, s));
+  const convBnLif = (conv: Conv2d, bn: BatchNorm, lif: SpikingNeuron, v: Value) =>
+    emitNeuron(ctx, lif, unfoldValue(ctx, emit(ctx, bn, emit(ctx, conv, foldValue(ctx, v))), T));
+  if (m instanceof SnnConvBlock || m instanceof SnnInitConv)
+    return perStep(ctx, m.pool, convBnLif(m.conv, m.bn, m.lif, s));
   if (m instanceof SnnLinearStack) {
     let y = s;
     m.fc.forEach((fc, i) => (y = emitNeuron(ctx, m.lifs[i]!, emit(ctx, fc, y))));
@@ -103,7 +136,14 @@ function emitSpikingBody(ctx: EmitContext, m: EncodeDecodeBlock, s: Value): Valu
     let y = s;
     // BatchNormalization wants channels at dim 1: fold [T, B, F] to [T*B, F] around it.
     const T = s.shape[0] as number;
-    m.fc.forEach((fc, i) => (y = emitNeuron(ctx, m.lifs[i]!, unfoldValue(ctx, emit(ctx, m.bns[i]!, foldValue(ctx, emit(ctx, fc, y))), T))));
+    m.fc.forEach(
+      (fc, i) =>
+        (y = emitNeuron(
+          ctx,
+          m.lifs[i]!,
+          unfoldValue(ctx, emit(ctx, m.bns[i]!, foldValue(ctx, emit(ctx, fc, y))), T),
+        )),
+    );
     return y;
   }
   if (m instanceof SnnResidualBlock) {
@@ -116,7 +156,13 @@ function emitSpikingBody(ctx: EmitContext, m: EncodeDecodeBlock, s: Value): Valu
 }
 
 /** End-to-end SNN twin: encode once, every fusion block's spiking body in turn, pool per step. */
-function emitSpikingChain(ctx: EmitContext, m: HybridModel, fusions: Module[], pool: Module, x: Value): Value {
+function emitSpikingChain(
+  ctx: EmitContext,
+  m: HybridModel,
+  fusions: Module[],
+  pool: Module,
+  x: Value,
+): Value {
   let s = emitEncoder(ctx, m.spec.encoder, m, x);
   for (const f of fusions) s = emitSpikingBody(ctx, (f as Fusion).snn as EncodeDecodeBlock, s);
   return perStep(ctx, pool, s);
@@ -129,7 +175,11 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
   if (m instanceof BatchNorm) return emitBatchNorm(ctx, m, x);
   if (m instanceof AvgPool2d || m instanceof MaxPool2d) return emitPool(ctx, m, x);
   if (m instanceof Linear) return emitLinear(ctx, m, x);
-  if (m instanceof LeakyReLU) return { name: g.op('LeakyRelu', [x.name], { alpha: { float: m.slope } }, pathOf(ctx, m)), shape: x.shape };
+  if (m instanceof LeakyReLU)
+    return {
+      name: g.op('LeakyRelu', [x.name], { alpha: { float: m.slope } }, pathOf(ctx, m)),
+      shape: x.shape,
+    };
   if (m instanceof ReLU) return { name: g.op('Relu', [x.name], {}, pathOf(ctx, m)), shape: x.shape };
   if (m instanceof GlobalAvgPool) {
     const p = g.op('GlobalAveragePool', [x.name], {}, pathOf(ctx, m));
@@ -145,15 +195,24 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
   if (m instanceof Fusion) {
     const parts = [m.snn, m.ann].filter((b): b is Module => b !== null).map((b) => emit(ctx, b, x));
     if (parts.length === 1) return parts[0]!;
-    return { name: g.op('Add', [parts[0]!.name, parts[1]!.name], {}, `${pathOf(ctx, m)}/fuse`), shape: parts[0]!.shape };
+    return {
+      name: g.op('Add', [parts[0]!.name, parts[1]!.name], {}, `${pathOf(ctx, m)}/fuse`),
+      shape: parts[0]!.shape,
+    };
   }
   if (m instanceof EncodeDecodeBlock) {
     const spikes = emitEncoder(ctx, m.spec.encoder, m, x);
     const decoded = emitDecoder(ctx, m.spec.decoder, m, emitSpikingBody(ctx, m, spikes));
     return m instanceof SnnReadoutHead ? emit(ctx, m.readout, decoded) : decoded;
   }
-  if (m instanceof AnnConvBlock || m instanceof AnnInitConv) return emit(ctx, m.pool, emit(ctx, m.act, emit(ctx, m.bn, emit(ctx, m.conv, x))));
-  if (m instanceof AnnLinearStack) return emit(ctx, m.act, emit(ctx, m.fc3, emit(ctx, m.act, emit(ctx, m.fc2, emit(ctx, m.act, emit(ctx, m.fc1, x))))));
+  if (m instanceof AnnConvBlock || m instanceof AnnInitConv)
+    return emit(ctx, m.pool, emit(ctx, m.act, emit(ctx, m.bn, emit(ctx, m.conv, x))));
+  if (m instanceof AnnLinearStack)
+    return emit(
+      ctx,
+      m.act,
+      emit(ctx, m.fc3, emit(ctx, m.act, emit(ctx, m.fc2, emit(ctx, m.act, emit(ctx, m.fc1, x))))),
+    );
   if (m instanceof AnnResidualBlock) {
     let y = x;
     m.convs.forEach((c, i) => {
@@ -161,7 +220,15 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
       if (i < m.convs.length - 1) y = { name: g.op('Relu', [y.name]), shape: y.shape };
     });
     const sc = m.downConv ? emit(ctx, m.downBn!, emit(ctx, m.downConv, x)) : x;
-    return { name: g.op('Relu', [g.op('Add', [y.name, sc.name], {}, `${pathOf(ctx, m)}/add`)], {}, `${pathOf(ctx, m)}/out`), shape: y.shape };
+    return {
+      name: g.op(
+        'Relu',
+        [g.op('Add', [y.name, sc.name], {}, `${pathOf(ctx, m)}/add`)],
+        {},
+        `${pathOf(ctx, m)}/out`,
+      ),
+      shape: y.shape,
+    };
   }
   if (m instanceof Has8Vgg) {
     if (!m.endToEnd) return emit(ctx, m.head, emit(ctx, m.pool, emit(ctx, m.blocks, x)));
@@ -174,5 +241,9 @@ export function emit(ctx: EmitContext, m: Module, x: Value): Value {
     const s = emitSpikingChain(ctx, m, [m.stem, ...m.stages.layers], m.pool, x);
     return emit(ctx, m.fc, emitDecoder(ctx, m.spec.decoder, m, s));
   }
-  return notExportable(ctx, m, 'no ONNX exporter for this module type; export one of the @hybridspike/blocks layers, blocks or models');
+  return notExportable(
+    ctx,
+    m,
+    'no ONNX exporter for this module type; export one of the @hybridspike/blocks layers, blocks or models',
+  );
 }

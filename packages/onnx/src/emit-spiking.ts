@@ -1,4 +1,13 @@
-import { BitPlaneDecoder, BitPlaneEncoder, bitPlaneWeights, LatencyEncoder, RateDecoder, TemporalBitEncoder, type SpikeDecoder, type SpikeEncoder } from '@hybridspike/encoders';
+import {
+  BitPlaneDecoder,
+  BitPlaneEncoder,
+  bitPlaneWeights,
+  LatencyEncoder,
+  RateDecoder,
+  TemporalBitEncoder,
+  type SpikeDecoder,
+  type SpikeEncoder,
+} from '@hybridspike/encoders';
 import { chargeCoefficientsOf, type SpikingNeuron } from './neuron-coefficients.js';
 import type { Module } from '@hybridspike/core';
 import { notExportable, pathOf, type EmitContext, type Value } from './emit-context.js';
@@ -13,7 +22,12 @@ function rescale(ctx: EmitContext, x: Value, mode: Rescale): Value {
   const allAxes = Array.from({ length: rank }, (_, i) => i);
   const gmin = g.op('ReduceMin', [x.name], { axes: allAxes, keepdims: 0 }, 'min');
   const gmax = g.op('ReduceMax', [x.name], { axes: allAxes, keepdims: 0 }, 'max');
-  const inRange = g.op('And', [g.op('GreaterOrEqual', [gmin, g.floatConst(0)]), g.op('LessOrEqual', [gmax, g.floatConst(1)])], {}, 'in01');
+  const inRange = g.op(
+    'And',
+    [g.op('GreaterOrEqual', [gmin, g.floatConst(0)]), g.op('LessOrEqual', [gmax, g.floatConst(1)])],
+    {},
+    'in01',
+  );
   const axes = mode === 'tensor' ? allAxes : allAxes.slice(1);
   const mn = mode === 'tensor' ? gmin : g.op('ReduceMin', [x.name], { axes, keepdims: 1 }, 'smin');
   const mx = mode === 'tensor' ? gmax : g.op('ReduceMax', [x.name], { axes, keepdims: 1 }, 'smax');
@@ -33,7 +47,16 @@ function stackTime(ctx: EmitContext, steps: string[], shape: Value['shape']): Va
 function bitPlanes(ctx: EmitContext, x01: Value, bits: number, order: 'msb' | 'lsb'): Value {
   const g = ctx.g;
   const L = 2 ** bits - 1;
-  const n = g.op('Clip', [g.op('Floor', [g.op('Mul', [x01.name, g.floatConst(L)], {}, 'q')], {}, 'level'), g.floatConst(0), g.floatConst(L)], {}, 'level_clip');
+  const n = g.op(
+    'Clip',
+    [
+      g.op('Floor', [g.op('Mul', [x01.name, g.floatConst(L)], {}, 'q')], {}, 'level'),
+      g.floatConst(0),
+      g.floatConst(L),
+    ],
+    {},
+    'level_clip',
+  );
   const steps: string[] = [];
   for (let t = 0; t < bits; t++) {
     const k = order === 'msb' ? bits - 1 - t : t;
@@ -46,8 +69,20 @@ function bitPlanes(ctx: EmitContext, x01: Value, bits: number, order: 'msb' | 'l
 function latency(ctx: EmitContext, x01: Value, T: number, spikeOnZero: boolean): Value {
   const g = ctx.g;
   // round half up, as Math.round: floor(v + 0.5)
-  const tf = g.op('Floor', [g.op('Add', [g.op('Mul', [g.op('Sub', [g.floatConst(1), x01.name]), g.floatConst(T - 1)]), g.floatConst(0.5)])], {}, 'fire_time');
-  const mask = spikeOnZero ? null : g.op('Cast', [g.op('Greater', [x01.name, g.floatConst(0)])], { to: 1 }, 'nonzero');
+  const tf = g.op(
+    'Floor',
+    [
+      g.op('Add', [
+        g.op('Mul', [g.op('Sub', [g.floatConst(1), x01.name]), g.floatConst(T - 1)]),
+        g.floatConst(0.5),
+      ]),
+    ],
+    {},
+    'fire_time',
+  );
+  const mask = spikeOnZero
+    ? null
+    : g.op('Cast', [g.op('Greater', [x01.name, g.floatConst(0)])], { to: 1 }, 'nonzero');
   const steps: string[] = [];
   for (let t = 0; t < T; t++) {
     const s = g.op('Cast', [g.op('Equal', [tf, g.floatConst(t)])], { to: 1 }, `fire${t}`);
@@ -58,15 +93,24 @@ function latency(ctx: EmitContext, x01: Value, T: number, spikeOnZero: boolean):
 
 /** Encoder `[N, ...] -> [T, N, ...]` as graph ops; rate coding (random) is not exportable. */
 export function emitEncoder(ctx: EmitContext, enc: SpikeEncoder, owner: Module, x: Value): Value {
-  if (enc instanceof BitPlaneEncoder) return bitPlanes(ctx, rescale(ctx, x, enc.options.rescale), enc.options.bits, enc.options.order);
-  if (enc instanceof LatencyEncoder) return latency(ctx, rescale(ctx, x, enc.options.rescale), enc.options.steps, enc.options.spikeOnZero);
+  if (enc instanceof BitPlaneEncoder)
+    return bitPlanes(ctx, rescale(ctx, x, enc.options.rescale), enc.options.bits, enc.options.order);
+  if (enc instanceof LatencyEncoder)
+    return latency(ctx, rescale(ctx, x, enc.options.rescale), enc.options.steps, enc.options.spikeOnZero);
   if (enc instanceof TemporalBitEncoder) {
     const x01 = rescale(ctx, x, enc.options.rescale);
     const a = bitPlanes(ctx, x01, enc.options.bits, enc.options.order);
     const b = latency(ctx, x01, enc.options.latencySteps, false);
-    return { name: ctx.g.op('Concat', [a.name, b.name], { axis: 0 }, 'temporal_bit'), shape: [enc.steps, ...x.shape] };
+    return {
+      name: ctx.g.op('Concat', [a.name, b.name], { axis: 0 }, 'temporal_bit'),
+      shape: [enc.steps, ...x.shape],
+    };
   }
-  return notExportable(ctx, owner, `its '${enc.kind}' encoder draws random numbers or is unknown to the exporter; use a bitplane, latency or temporal-bit encoder`);
+  return notExportable(
+    ctx,
+    owner,
+    `its '${enc.kind}' encoder draws random numbers or is unknown to the exporter; use a bitplane, latency or temporal-bit encoder`,
+  );
 }
 
 /** Decoder `[T, N, ...] -> [N, ...]`: a weighted ReduceSum over time. */
@@ -77,7 +121,10 @@ export function emitDecoder(ctx: EmitContext, dec: SpikeDecoder, owner: Module, 
   if (dec instanceof BitPlaneDecoder) {
     const w = g.floatConst(bitPlaneWeights(dec.options.bits, dec.options.order), wShape);
     const sum = g.op('ReduceSum', [g.op('Mul', [s.name, w]), g.intConst([0])], { keepdims: 0 }, 'levels');
-    return { name: g.op('Div', [sum, g.floatConst(2 ** dec.options.bits - 1)], {}, 'decoded'), shape: s.shape.slice(1) };
+    return {
+      name: g.op('Div', [sum, g.floatConst(2 ** dec.options.bits - 1)], {}, 'decoded'),
+      shape: s.shape.slice(1),
+    };
   }
   if (dec instanceof RateDecoder) {
     const sum = g.op('ReduceSum', [s.name, g.intConst([0])], { keepdims: 0 }, 'count');
@@ -101,15 +148,30 @@ export function emitNeuron(ctx: EmitContext, n: SpikingNeuron, x: Value): Value 
   const th0 = g.floatConst(th);
   const steps: string[] = [];
   for (let t = 0; t < T; t++) {
-    const h = g.op('Add', [g.op('Add', [g.op('Mul', [v, g.floatConst(a)]), g.op('Mul', [xs[t]!, g.floatConst(b)])]), g.floatConst(c)], {}, `${path}/h${t}`);
+    const h = g.op(
+      'Add',
+      [
+        g.op('Add', [g.op('Mul', [v, g.floatConst(a)]), g.op('Mul', [xs[t]!, g.floatConst(b)])]),
+        g.floatConst(c),
+      ],
+      {},
+      `${path}/h${t}`,
+    );
     const fire = g.op('GreaterOrEqual', [h, th0], {}, `${path}/fire${t}`);
     const s = g.op('Cast', [fire], { to: 1 }, `${path}/s${t}`);
     steps.push(s);
-    if (t < T - 1) v = vReset !== null ? g.op('Where', [fire, g.floatConst(vReset), h], {}, `${path}/v${t}`) : g.op('Sub', [h, g.op('Mul', [s, th0])], {}, `${path}/v${t}`);
+    if (t < T - 1)
+      v =
+        vReset !== null
+          ? g.op('Where', [fire, g.floatConst(vReset), h], {}, `${path}/v${t}`)
+          : g.op('Sub', [h, g.op('Mul', [s, th0])], {}, `${path}/v${t}`);
   }
   const out = g.op('Concat', steps, { axis: 0 }, `${path}/spikes`);
   if (ctx.debugSpikes) {
-    g.addOutput(out, x.shape.map((d) => (d === 'N' ? 'batch' : d)));
+    g.addOutput(
+      out,
+      x.shape.map((d) => (d === 'N' ? 'batch' : d)),
+    );
     ctx.spikeOutputs.push({ path, name: out });
   }
   return { name: out, shape: x.shape };

@@ -33,9 +33,14 @@ export interface ExportResult {
  */
 export function exportOnnxDetailed(model: Module, options: ExportOptions): ExportResult {
   const opset = options.opset ?? 17;
-  if (!Number.isInteger(opset) || opset < 17) throw new HybridSpikeError('BAD_OPTIONS', `opset must be an integer >= 17, got ${opset}.`);
+  if (!Number.isInteger(opset) || opset < 17)
+    throw new HybridSpikeError('BAD_OPTIONS', `opset must be an integer >= 17, got ${opset}.`);
   const [C, H, W] = options.inputShape;
-  if (![C, H, W].every((d) => Number.isInteger(d) && d > 0)) throw new HybridSpikeError('BAD_OPTIONS', `inputShape must be [C, H, W] of positive integers, got [${options.inputShape}].`);
+  if (![C, H, W].every((d) => Number.isInteger(d) && d > 0))
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `inputShape must be [C, H, W] of positive integers, got [${options.inputShape}].`,
+    );
   const g = new GraphBuilder();
   const paths = new Map<Module, string>();
   for (const [p, m] of model.namedModules()) paths.set(m, p);
@@ -62,7 +67,10 @@ export function exportOnnxDetailed(model: Module, options: ExportOptions): Expor
       node: g.nodes,
       initializer: g.initializers,
       input: [valueInfo('input', ['batch', C, H, W])],
-      output: [valueInfo(logits, ['batch', ...out.shape.slice(1).map((d) => (d === 'N' ? 'batch' : d))]), ...g.extraOutputs.map((o) => valueInfo(o.name, o.shape))],
+      output: [
+        valueInfo(logits, ['batch', ...out.shape.slice(1).map((d) => (d === 'N' ? 'batch' : d))]),
+        ...g.extraOutputs.map((o) => valueInfo(o.name, o.shape)),
+      ],
     },
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
   });

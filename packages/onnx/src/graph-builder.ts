@@ -28,8 +28,16 @@ export class GraphBuilder {
   }
 
   /** Adds a node; returns its (first) output name. */
-  op(opType: string, inputs: string[], attrs: Record<string, AttrValue> = {}, hint?: string, outputs = 1): string {
-    const outs = Array.from({ length: outputs }, (_, i) => this.fresh(`${hint ?? opType}${outputs > 1 ? `_${i}` : ''}`));
+  op(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, AttrValue> = {},
+    hint?: string,
+    outputs = 1,
+  ): string {
+    const outs = Array.from({ length: outputs }, (_, i) =>
+      this.fresh(`${hint ?? opType}${outputs > 1 ? `_${i}` : ''}`),
+    );
     this.nodes.push({
       opType,
       input: inputs,
@@ -41,7 +49,13 @@ export class GraphBuilder {
   }
 
   /** Adds a node with several outputs; returns all output names. */
-  opMulti(opType: string, inputs: string[], outputs: number, attrs: Record<string, AttrValue> = {}, hint?: string): string[] {
+  opMulti(
+    opType: string,
+    inputs: string[],
+    outputs: number,
+    attrs: Record<string, AttrValue> = {},
+    hint?: string,
+  ): string[] {
     this.op(opType, inputs, attrs, hint, outputs);
     return this.nodes[this.nodes.length - 1]!.output;
   }
@@ -54,16 +68,28 @@ export class GraphBuilder {
   }
 
   private pushFloat(name: string, dims: number[], data: Float32Array): string {
-    this.initializers.push({ name, dims, dataType: DataType.FLOAT, rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)) });
+    this.initializers.push({
+      name,
+      dims,
+      dataType: DataType.FLOAT,
+      rawData: new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength)),
+    });
     return name;
   }
 
   /** A cached float32 constant (scalar or small vector). */
-  floatConst(values: number[] | number, dims: number[] = Array.isArray(values) ? [values.length] : []): string {
+  floatConst(
+    values: number[] | number,
+    dims: number[] = Array.isArray(values) ? [values.length] : [],
+  ): string {
     const key = `f:${JSON.stringify(values)}:${dims}`;
     const hit = this.constants.get(key);
     if (hit) return hit;
-    const name = this.pushFloat(this.fresh('const_f'), dims, Float32Array.from(Array.isArray(values) ? values : [values]));
+    const name = this.pushFloat(
+      this.fresh('const_f'),
+      dims,
+      Float32Array.from(Array.isArray(values) ? values : [values]),
+    );
     this.constants.set(key, name);
     return name;
   }
@@ -75,7 +101,12 @@ export class GraphBuilder {
     if (hit) return hit;
     const name = this.fresh('const_i');
     const raw = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.initializers.push({ name, dims: [values.length], dataType: DataType.INT64, rawData: new Uint8Array(raw.buffer) });
+    this.initializers.push({
+      name,
+      dims: [values.length],
+      dataType: DataType.INT64,
+      rawData: new Uint8Array(raw.buffer),
+    });
     this.constants.set(key, name);
     return name;
   }
@@ -95,9 +126,18 @@ function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
 }
 
 /** An ONNX ValueInfo for a float tensor; strings are symbolic dims (`batch`). */
-export function valueInfo(name: string, shape: (number | string)[], elemType: number = DataType.FLOAT): Record<string, unknown> {
+export function valueInfo(
+  name: string,
+  shape: (number | string)[],
+  elemType: number = DataType.FLOAT,
+): Record<string, unknown> {
   return {
     name,
-    type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: {
+      tensorType: {
+        elemType,
+        shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+      },
+    },
   };
 }

@@ -12,7 +12,10 @@ async function parity(model: HybridModel, size: number, batches = [32, 1, 7]) {
   // Train a little so BatchNorm running stats are not the identity, then compare in eval mode.
   model.train();
   model.forward(tf.randomUniform([8, size, size, model.inChannels], 0, 1, 'float32', 5));
-  const { bytes, spikeOutputs } = exportOnnxDetailed(model, { inputShape: [model.inChannels, size, size], debugSpikes: true });
+  const { bytes, spikeOutputs } = exportOnnxDetailed(model, {
+    inputShape: [model.inChannels, size, size],
+    debugSpikes: true,
+  });
   const reports = [];
   for (const [i, n] of batches.entries()) {
     const x = tf.randomUniform([n, size, size, model.inChannels], 0, 1, 'float32', 100 + i);
@@ -26,7 +29,15 @@ describe('ONNX export', () => {
 
   for (const branch of ['hybrid', 'ann', 'snn'] as const) {
     it(`has8Vgg (${branch}) matches onnxruntime on 32 inputs and batches of 1 and 7`, async () => {
-      const m = has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], branch, neuron: { name: 'lif', vThreshold: 0.3 } });
+      const m = has8Vgg({
+        inChannels: 1,
+        numClasses: 10,
+        base: 2,
+        depth: 2,
+        hidden: [16, 8],
+        branch,
+        neuron: { name: 'lif', vThreshold: 0.3 },
+      });
       const { reports, spikeOutputs } = await parity(m, 8);
       for (const r of reports) {
         expect(r.argmaxAgreement).toBe(1);
@@ -41,7 +52,14 @@ describe('ONNX export', () => {
   for (const branch of ['hybrid', 'ann', 'snn'] as const) {
     it(`has8ResNet (${branch}, basic and bottleneck) matches onnxruntime`, async () => {
       for (const preset of ['resnet18', 'resnet50'] as const) {
-        const m = has8ResNet({ inChannels: 3, numClasses: 5, base: 2, preset, branch, neuron: { name: 'lif', vThreshold: 0.3 } });
+        const m = has8ResNet({
+          inChannels: 3,
+          numClasses: 5,
+          base: 2,
+          preset,
+          branch,
+          neuron: { name: 'lif', vThreshold: 0.3 },
+        });
         const { reports } = await parity(m, 16, [7, 1]);
         for (const r of reports) expect(r.ok, JSON.stringify(r)).toBe(true);
       }
@@ -52,11 +70,26 @@ describe('ONNX export', () => {
     const variants = [
       { encoder: new BitPlaneEncoder({ order: 'lsb', rescale: 'sample' }), neuron: { name: 'if' } },
       { encoder: new LatencyEncoder({ steps: 6 }), neuron: { name: 'lif', vReset: null, vThreshold: 0.2 } },
-      { encoder: new TemporalBitEncoder({ latencySteps: 3 }), neuron: { name: 'plif', tau: 3, vThreshold: 0.2 }, decoder: 'rate' },
-      { encoder: new BitPlaneEncoder({ bits: 4 }), neuron: { name: 'lif', decayInput: false, vThreshold: 0.2 } },
+      {
+        encoder: new TemporalBitEncoder({ latencySteps: 3 }),
+        neuron: { name: 'plif', tau: 3, vThreshold: 0.2 },
+        decoder: 'rate',
+      },
+      {
+        encoder: new BitPlaneEncoder({ bits: 4 }),
+        neuron: { name: 'lif', decayInput: false, vThreshold: 0.2 },
+      },
     ];
     for (const v of variants) {
-      const m = has8Vgg({ inChannels: 2, numClasses: 3, base: 1, depth: 1, hidden: [6, 4], branch: 'snn', ...v } as never);
+      const m = has8Vgg({
+        inChannels: 2,
+        numClasses: 3,
+        base: 1,
+        depth: 1,
+        hidden: [6, 4],
+        branch: 'snn',
+        ...v,
+      } as never);
       const { reports } = await parity(m, 4, [7]);
       expect(reports[0]!.ok, JSON.stringify({ kind: v.encoder.kind, r: reports[0] })).toBe(true);
     }
@@ -65,7 +98,15 @@ describe('ONNX export', () => {
   it('writes opset 17, IR 8, a dynamic batch, parameter-path initialisers and metadata', () => {
     const m = has8Vgg({ inChannels: 1, numClasses: 10, base: 1, depth: 1, hidden: [4, 4] });
     const { bytes } = exportOnnxDetailed(m, { inputShape: [1, 8, 8] });
-    const p = decodeModel(bytes) as { irVersion: number; opsetImport: { version: number }[]; graph: { initializer: { name: string }[]; input: { type: { tensorType: { shape: { dim: { dimParam?: string }[] } } } }[] }; metadataProps: { key: string; value: string }[] };
+    const p = decodeModel(bytes) as {
+      irVersion: number;
+      opsetImport: { version: number }[];
+      graph: {
+        initializer: { name: string }[];
+        input: { type: { tensorType: { shape: { dim: { dimParam?: string }[] } } } }[];
+      };
+      metadataProps: { key: string; value: string }[];
+    };
     expect(p.irVersion).toBe(8);
     expect(p.opsetImport[0]!.version).toBe(17);
     expect(p.graph.input[0]!.type.tensorType.shape.dim[0]!.dimParam).toBe('batch');
@@ -77,7 +118,15 @@ describe('ONNX export', () => {
   });
 
   it('the parity check fails when the model and the export disagree (no tie excuses it)', async () => {
-    const m = has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 1, hidden: [8, 8], branch: 'snn', neuron: { name: 'lif', vThreshold: 0.3 } });
+    const m = has8Vgg({
+      inChannels: 1,
+      numClasses: 10,
+      base: 2,
+      depth: 1,
+      hidden: [8, 8],
+      branch: 'snn',
+      neuron: { name: 'lif', vThreshold: 0.3 },
+    });
     m.eval();
     const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 11);
     const debug = exportOnnxDetailed(m, { inputShape: [1, 8, 8], debugSpikes: true });
@@ -93,14 +142,25 @@ describe('ONNX export', () => {
   });
 
   it('names the module that cannot be exported and why', () => {
-    const rate = has8Vgg({ inChannels: 1, numClasses: 2, base: 1, depth: 1, hidden: [4, 4], encoder: new RateEncoder() });
-    expect(() => exportOnnxDetailed(rate, { inputShape: [1, 8, 8] })).toThrow(/cannot export 'blocks.0.snn' \(SnnConvBlock\): its 'rate' encoder draws random numbers/);
+    const rate = has8Vgg({
+      inChannels: 1,
+      numClasses: 2,
+      base: 1,
+      depth: 1,
+      hidden: [4, 4],
+      encoder: new RateEncoder(),
+    });
+    expect(() => exportOnnxDetailed(rate, { inputShape: [1, 8, 8] })).toThrow(
+      /cannot export 'blocks.0.snn' \(SnnConvBlock\): its 'rate' encoder draws random numbers/,
+    );
     class Custom extends Module {
       forward(x: tf.Tensor) {
         return tf.sin(x);
       }
     }
-    expect(() => exportOnnxDetailed(new Custom(), { inputShape: [1, 2, 2] })).toThrow(/cannot export '' \(Custom\): no ONNX exporter for this module type/);
+    expect(() => exportOnnxDetailed(new Custom(), { inputShape: [1, 2, 2] })).toThrow(
+      /cannot export '' \(Custom\): no ONNX exporter for this module type/,
+    );
     expect(() => exportOnnxDetailed(rate, { inputShape: [1, 8, 8], opset: 13 })).toThrow(/opset/);
   });
 });

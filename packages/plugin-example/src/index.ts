@@ -6,7 +6,11 @@ import { z } from 'zod';
 
 /** Rectangular surrogate: `1 / width` inside `|x| <= width / 2`, else 0. */
 export function box(width = 1) {
-  return { name: 'example-box', params: { width }, grad: (x: number) => (Math.abs(x) <= width / 2 ? 1 / width : 0) };
+  return {
+    name: 'example-box',
+    params: { width },
+    grad: (x: number) => (Math.abs(x) <= width / 2 ? 1 / width : 0),
+  };
 }
 
 /**
@@ -23,13 +27,20 @@ export class ThresholdEncoder {
     checkTensor(x, 'ThresholdEncoder input', 1);
     const { steps, threshold } = this.options;
     return customGradOp(([v]) => ({
-      value: tf.tidy(() => tf.stack(new Array<tf.Tensor>(steps).fill(tf.cast(tf.greaterEqual(v!, threshold), 'float32')))),
+      value: tf.tidy(() =>
+        tf.stack(new Array<tf.Tensor>(steps).fill(tf.cast(tf.greaterEqual(v!, threshold), 'float32'))),
+      ),
       gradFunc: (dy) => [tf.sum(dy, 0)],
     }))(x);
   }
 }
 
-registerOnce({ kind: 'surrogate', name: 'example-box', options: z.object({ width: z.number().positive().default(1) }), create: (o) => box(o.width) });
+registerOnce({
+  kind: 'surrogate',
+  name: 'example-box',
+  options: z.object({ width: z.number().positive().default(1) }),
+  create: (o) => box(o.width),
+});
 registerOnce({
   kind: 'encoder',
   name: 'example-threshold',

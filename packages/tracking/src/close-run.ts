@@ -15,7 +15,12 @@ export interface CloseRunOptions {
  * failed, does not leave the run RUNNING without a word: it is retried until it succeeds, or an
  * error names the run that could not be closed and its intended status.
  */
-export async function closeRun(tracker: Tracker, runId: string, status: RunStatus, options: CloseRunOptions = {}): Promise<void> {
+export async function closeRun(
+  tracker: Tracker,
+  runId: string,
+  status: RunStatus,
+  options: CloseRunOptions = {},
+): Promise<void> {
   const attempts = options.attempts ?? 8;
   let wait = options.backoffMs ?? 1000;
   let last: unknown;
@@ -31,7 +36,13 @@ export async function closeRun(tracker: Tracker, runId: string, status: RunStatu
     } catch (e) {
       last = e;
       // A request error the server answered (4xx) will not change by waiting.
-      if (e instanceof TrackingError && e.httpStatus !== undefined && e.httpStatus < 500 && e.httpStatus !== 429) break;
+      if (
+        e instanceof TrackingError &&
+        e.httpStatus !== undefined &&
+        e.httpStatus < 500 &&
+        e.httpStatus !== 429
+      )
+        break;
     }
   }
   throw new TrackingError(

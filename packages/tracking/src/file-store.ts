@@ -1,10 +1,31 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { checkMetric, MLFLOW_LIMITS, STATUS_CODES, STATUS_NAMES, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
+import {
+  checkMetric,
+  MLFLOW_LIMITS,
+  STATUS_CODES,
+  STATUS_NAMES,
+  TrackingError,
+  type Metric,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tracker,
+} from './types.js';
 
 function atomicWrite(path: string, data: string | Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -16,7 +37,10 @@ function atomicWrite(path: string, data: string | Uint8Array): void {
 function checkKey(key: string, what: string): void {
   // MLflow's rule: alphanumerics, underscores, dashes, periods, spaces and slashes; no '..'.
   if (!/^[\w\-. /]+$/.test(key) || key.includes('..') || key.startsWith('/')) {
-    throw new TrackingError(`invalid ${what} name '${key}': use letters, digits, '_', '-', '.', ' ' and '/' (no '..').`, 'INVALID_PARAMETER_VALUE');
+    throw new TrackingError(
+      `invalid ${what} name '${key}': use letters, digits, '_', '-', '.', ' ' and '/' (no '..').`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }
 
@@ -77,7 +101,9 @@ export class FileStore implements Tracker {
 
   private experimentIds(): string[] {
     if (!existsSync(this.root)) return [];
-    return readdirSync(this.root).filter((d) => /^\d+$/.test(d) && existsSync(join(this.root, d, 'meta.yaml')));
+    return readdirSync(this.root).filter(
+      (d) => /^\d+$/.test(d) && existsSync(join(this.root, d, 'meta.yaml')),
+    );
   }
 
   /** Experiments moved to `.trash/` by MLflow's `delete_experiment`: their ids and names are taken. */
@@ -86,14 +112,24 @@ export class FileStore implements Tracker {
     if (!existsSync(trash)) return [];
     return readdirSync(trash)
       .filter((d) => existsSync(join(trash, d, 'meta.yaml')))
-      .map((id) => ({ id, name: (YAML.parse(readFileSync(join(trash, id, 'meta.yaml'), 'utf8')) as { name: string }).name }));
+      .map((id) => ({
+        id,
+        name: (YAML.parse(readFileSync(join(trash, id, 'meta.yaml'), 'utf8')) as { name: string }).name,
+      }));
   }
 
   async getOrCreateExperiment(name: string): Promise<string> {
     for (const id of this.experimentIds()) {
-      const meta = YAML.parse(readFileSync(join(this.root, id, 'meta.yaml'), 'utf8')) as { name: string; lifecycle_stage: string };
+      const meta = YAML.parse(readFileSync(join(this.root, id, 'meta.yaml'), 'utf8')) as {
+        name: string;
+        lifecycle_stage: string;
+      };
       if (meta.name === name) {
-        if (meta.lifecycle_stage !== 'active') throw new TrackingError(`experiment '${name}' is deleted; restore it or pick another name.`, 'INVALID_STATE');
+        if (meta.lifecycle_stage !== 'active')
+          throw new TrackingError(
+            `experiment '${name}' is deleted; restore it or pick another name.`,
+            'INVALID_STATE',
+          );
         return id;
       }
     }
@@ -126,8 +162,15 @@ export class FileStore implements Tracker {
     return YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8')) as RunMeta;
   }
 
-  async createRun(experimentId: string, options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {}): Promise<RunInfo> {
-    if (!existsSync(join(this.root, experimentId, 'meta.yaml'))) throw new TrackingError(`experiment '${experimentId}' does not exist in ${this.root}.`, 'RESOURCE_DOES_NOT_EXIST');
+  async createRun(
+    experimentId: string,
+    options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {},
+  ): Promise<RunInfo> {
+    if (!existsSync(join(this.root, experimentId, 'meta.yaml')))
+      throw new TrackingError(
+        `experiment '${experimentId}' does not exist in ${this.root}.`,
+        'RESOURCE_DOES_NOT_EXIST',
+      );
     const runId = randomUUID().replace(/-/g, '');
     const dir = join(this.root, experimentId, runId);
     const runName = options.runName ?? `run-${runId.slice(0, 8)}`;
@@ -148,7 +191,8 @@ export class FileStore implements Tracker {
       tags: [],
       user_id: safeUser(),
     };
-    for (const sub of ['params', 'metrics', 'tags', 'artifacts']) mkdirSync(join(dir, sub), { recursive: true });
+    for (const sub of ['params', 'metrics', 'tags', 'artifacts'])
+      mkdirSync(join(dir, sub), { recursive: true });
     atomicWrite(join(dir, 'meta.yaml'), YAML.stringify(meta));
     await this.setTags(runId, { 'mlflow.runName': runName, 'mlflow.user': meta.user_id, ...options.tags });
     return toInfo(meta);
@@ -159,12 +203,19 @@ export class FileStore implements Tracker {
     for (const [key, raw] of Object.entries(params)) {
       checkKey(key, 'param');
       const value = String(raw);
-      if (value.length > MLFLOW_LIMITS.paramValueLength) throw new TrackingError(`param '${key}' is ${value.length} characters; MLflow allows ${MLFLOW_LIMITS.paramValueLength}.`, 'INVALID_PARAMETER_VALUE');
+      if (value.length > MLFLOW_LIMITS.paramValueLength)
+        throw new TrackingError(
+          `param '${key}' is ${value.length} characters; MLflow allows ${MLFLOW_LIMITS.paramValueLength}.`,
+          'INVALID_PARAMETER_VALUE',
+        );
       const path = join(dir, 'params', ...key.split('/'));
       if (existsSync(path)) {
         const old = readFileSync(path, 'utf8');
         if (old !== value) {
-          throw new TrackingError(`param '${key}' was already logged as '${old}' and cannot change to '${value}' (MLflow params are immutable; use a new run or a tag).`, 'INVALID_PARAMETER_VALUE');
+          throw new TrackingError(
+            `param '${key}' was already logged as '${old}' and cannot change to '${value}' (MLflow params are immutable; use a new run or a tag).`,
+            'INVALID_PARAMETER_VALUE',
+          );
         }
         continue;
       }
@@ -193,7 +244,8 @@ export class FileStore implements Tracker {
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
-    if (!existsSync(localPath) || !statSync(localPath).isFile()) throw new TrackingError(`artifact ${localPath} is not a file.`, 'INVALID_PARAMETER_VALUE');
+    if (!existsSync(localPath) || !statSync(localPath).isFile())
+      throw new TrackingError(`artifact ${localPath} is not a file.`, 'INVALID_PARAMETER_VALUE');
     const dest = join(this.runDir(runId), 'artifacts', artifactPath, basename(localPath));
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}`;
@@ -207,7 +259,8 @@ export class FileStore implements Tracker {
 
   async readArtifact(runId: string, relativePath: string): Promise<Uint8Array> {
     const path = join(this.runDir(runId), 'artifacts', relativePath);
-    if (!existsSync(path)) throw new TrackingError(`run '${runId}' has no artifact '${relativePath}'.`, 'RESOURCE_DOES_NOT_EXIST');
+    if (!existsSync(path))
+      throw new TrackingError(`run '${runId}' has no artifact '${relativePath}'.`, 'RESOURCE_DOES_NOT_EXIST');
     return new Uint8Array(readFileSync(path));
   }
 
@@ -237,11 +290,13 @@ export class FileStore implements Tracker {
       let best: Metric | null = null;
       for (const l of lines) {
         const m = parseMetricLine(key, l);
-        if (!best || m.step > best.step || (m.step === best.step && m.timestamp! >= best.timestamp!)) best = m;
+        if (!best || m.step > best.step || (m.step === best.step && m.timestamp! >= best.timestamp!))
+          best = m;
       }
       if (best) metrics[key] = best.value;
     }
-    const read = (sub: string) => Object.fromEntries([...walk(join(dir, sub))].map(([k, p]) => [k, readFileSync(p, 'utf8')]));
+    const read = (sub: string) =>
+      Object.fromEntries([...walk(join(dir, sub))].map(([k, p]) => [k, readFileSync(p, 'utf8')]));
     return { info: toInfo(meta), params: read('params'), metrics, tags: read('tags') };
   }
 
@@ -264,7 +319,11 @@ export class FileStore implements Tracker {
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
     const path = join(this.runDir(runId), 'metrics', ...key.split('/'));
     if (!existsSync(path)) return [];
-    return readFileSync(path, 'utf8').trim().split('\n').filter(Boolean).map((l) => parseMetricLine(key, l));
+    return readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => parseMetricLine(key, l));
   }
 }
 
@@ -313,4 +372,3 @@ function toInfo(meta: RunMeta): RunInfo {
     lifecycleStage: meta.lifecycle_stage === 'deleted' ? 'deleted' : 'active',
   };
 }
-

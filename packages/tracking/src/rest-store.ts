@@ -2,7 +2,16 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { checkMetric, MLFLOW_LIMITS, TrackingError, type Metric, type Run, type RunInfo, type RunStatus, type Tracker } from './types.js';
+import {
+  checkMetric,
+  MLFLOW_LIMITS,
+  TrackingError,
+  type Metric,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type Tracker,
+} from './types.js';
 
 export interface RestOptions {
   /** Attempts for 5xx and network errors (default 5). */
@@ -17,8 +26,21 @@ export interface RestOptions {
 }
 
 interface RawRun {
-  info: { run_id: string; experiment_id: string; run_name?: string; status: RunStatus; start_time?: string | number; end_time?: string | number; artifact_uri: string; lifecycle_stage?: string };
-  data?: { params?: { key: string; value: string }[]; metrics?: { key: string; value: number }[]; tags?: { key: string; value: string }[] };
+  info: {
+    run_id: string;
+    experiment_id: string;
+    run_name?: string;
+    status: RunStatus;
+    start_time?: string | number;
+    end_time?: string | number;
+    artifact_uri: string;
+    lifecycle_stage?: string;
+  };
+  data?: {
+    params?: { key: string; value: string }[];
+    metrics?: { key: string; value: number }[];
+    tags?: { key: string; value: string }[];
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,7 +69,10 @@ function chunk<T>(xs: T[], n: number): T[][] {
  */
 export class RestStore implements Tracker {
   private readonly base: string;
-  private readonly o: Required<Omit<RestOptions, 'headers' | 'fetch'>> & { headers: Record<string, string>; fetch: typeof fetch };
+  private readonly o: Required<Omit<RestOptions, 'headers' | 'fetch'>> & {
+    headers: Record<string, string>;
+    fetch: typeof fetch;
+  };
 
   constructor(
     readonly uri: string,
@@ -64,7 +89,13 @@ export class RestStore implements Tracker {
     };
   }
 
-  private async request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, raw?: Uint8Array, beforeRetry?: () => Promise<boolean>): Promise<Response> {
+  private async request(
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    raw?: Uint8Array,
+    beforeRetry?: () => Promise<boolean>,
+  ): Promise<Response> {
     const url = `${this.base}${path}`;
     let lastError: unknown;
     let sentWithoutAnswer = false;
@@ -72,13 +103,21 @@ export class RestStore implements Tracker {
       if (attempt > 0) await sleep(this.o.backoffMs * 2 ** (attempt - 1));
       // A request that reached the server but lost its answer may have acted: let the caller
       // check (and skip the resend) before sending a non-idempotent call again.
-      if (sentWithoutAnswer && beforeRetry && (await beforeRetry())) return new Response('{}', { status: 200 });
+      if (sentWithoutAnswer && beforeRetry && (await beforeRetry()))
+        return new Response('{}', { status: 200 });
       sentWithoutAnswer = false;
       let res: Response;
       try {
         res = await this.o.fetch(url, {
           method,
-          headers: { ...this.o.headers, ...(raw ? { 'Content-Type': 'application/octet-stream' } : body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+          headers: {
+            ...this.o.headers,
+            ...(raw
+              ? { 'Content-Type': 'application/octet-stream' }
+              : body !== undefined
+                ? { 'Content-Type': 'application/json' }
+                : {}),
+          },
           body: (raw ?? (body !== undefined ? JSON.stringify(body) : undefined)) as BodyInit | undefined,
           signal: AbortSignal.timeout(this.o.timeoutMs),
         });
@@ -86,11 +125,21 @@ export class RestStore implements Tracker {
         const cause = describeFetchError(e, url);
         lastError = new TrackingError(cause.message, undefined, undefined, { cause: e });
         sentWithoutAnswer = cause.mayHaveActed;
-        if (!cause.retry) throw new TrackingError(`MLflow server ${this.base}: ${cause.message}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, 'UNREACHABLE', undefined, { cause: e });
+        if (!cause.retry)
+          throw new TrackingError(
+            `MLflow server ${this.base}: ${cause.message}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`,
+            'UNREACHABLE',
+            undefined,
+            { cause: e },
+          );
         continue;
       }
       if (res.status >= 500 || res.status === 429) {
-        lastError = new TrackingError(`MLflow server ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`, undefined, res.status);
+        lastError = new TrackingError(
+          `MLflow server ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`,
+          undefined,
+          res.status,
+        );
         continue;
       }
       if (res.status >= 400) {
@@ -104,16 +153,30 @@ export class RestStore implements Tracker {
         } catch {
           /* not JSON */
         }
-        throw new TrackingError(`MLflow ${method} ${path} failed (${res.status}${code ? ` ${code}` : ''}): ${message}`, code, res.status);
+        throw new TrackingError(
+          `MLflow ${method} ${path} failed (${res.status}${code ? ` ${code}` : ''}): ${message}`,
+          code,
+          res.status,
+        );
       }
       return res;
     }
     const why = lastError instanceof Error ? lastError.message : String(lastError);
     // (a refused connection or a 5xx each time: the server is down or failing)
-    throw new TrackingError(`MLflow server ${this.base} unreachable or failing after ${this.o.retries} attempts: ${why}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`, undefined, undefined, { cause: lastError });
+    throw new TrackingError(
+      `MLflow server ${this.base} unreachable or failing after ${this.o.retries} attempts: ${why}. Check MLFLOW_TRACKING_URI or unset it to log to ./mlruns.`,
+      undefined,
+      undefined,
+      { cause: lastError },
+    );
   }
 
-  private async json<T>(method: 'GET' | 'POST', path: string, body?: unknown, beforeRetry?: () => Promise<boolean>): Promise<T> {
+  private async json<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    beforeRetry?: () => Promise<boolean>,
+  ): Promise<T> {
     const res = await this.request(method, path, body, undefined, beforeRetry);
     const text = await res.text();
     return (text ? JSON.parse(text) : {}) as T;
@@ -121,48 +184,85 @@ export class RestStore implements Tracker {
 
   async getOrCreateExperiment(name: string): Promise<string> {
     try {
-      const r = await this.json<{ experiment: { experiment_id: string } }>('GET', `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`);
+      const r = await this.json<{ experiment: { experiment_id: string } }>(
+        'GET',
+        `/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`,
+      );
       return r.experiment.experiment_id;
     } catch (e) {
       if (!(e instanceof TrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
     }
     try {
-      return (await this.json<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { name })).experiment_id;
+      return (
+        await this.json<{ experiment_id: string }>('POST', '/api/2.0/mlflow/experiments/create', { name })
+      ).experiment_id;
     } catch (e) {
       // Another trial may have created it meanwhile.
-      if (e instanceof TrackingError && e.errorCode === 'RESOURCE_ALREADY_EXISTS') return this.getOrCreateExperiment(name);
+      if (e instanceof TrackingError && e.errorCode === 'RESOURCE_ALREADY_EXISTS')
+        return this.getOrCreateExperiment(name);
       throw e;
     }
   }
 
-  async createRun(experimentId: string, options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {}): Promise<RunInfo> {
+  async createRun(
+    experimentId: string,
+    options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {},
+  ): Promise<RunInfo> {
     const user = options.tags?.['mlflow.user'] ?? localUser();
     // A client-made id: if the answer to runs/create is lost, a retry first looks the run up by it
     // instead of creating a second run.
     const requestId = randomUUID();
-    const tags = Object.entries({ [CREATE_REQUEST_TAG]: requestId, ...(options.runName ? { 'mlflow.runName': options.runName } : {}), 'mlflow.user': user, ...options.tags }).map(([key, value]) => ({ key, value }));
+    const tags = Object.entries({
+      [CREATE_REQUEST_TAG]: requestId,
+      ...(options.runName ? { 'mlflow.runName': options.runName } : {}),
+      'mlflow.user': user,
+      ...options.tags,
+    }).map(([key, value]) => ({ key, value }));
     let found: RawRun | undefined;
     const created = async () => {
-      const r = await this.json<{ runs?: RawRun[] }>('POST', '/api/2.0/mlflow/runs/search', { experiment_ids: [experimentId], filter: `tags.\`${CREATE_REQUEST_TAG}\` = '${requestId}'`, max_results: 1 });
+      const r = await this.json<{ runs?: RawRun[] }>('POST', '/api/2.0/mlflow/runs/search', {
+        experiment_ids: [experimentId],
+        filter: `tags.\`${CREATE_REQUEST_TAG}\` = '${requestId}'`,
+        max_results: 1,
+      });
       found = r.runs?.[0];
       return found !== undefined;
     };
-    const body = { experiment_id: experimentId, user_id: user, start_time: options.startTime ?? Date.now(), run_name: options.runName, tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch) };
+    const body = {
+      experiment_id: experimentId,
+      user_id: user,
+      start_time: options.startTime ?? Date.now(),
+      run_name: options.runName,
+      tags: tags.slice(0, MLFLOW_LIMITS.paramsAndTagsPerBatch),
+    };
     const answer = await this.json<{ run?: RawRun }>('POST', '/api/2.0/mlflow/runs/create', body, created);
     const r = { run: found ?? answer.run! };
-    if (tags.length > MLFLOW_LIMITS.paramsAndTagsPerBatch) await this.setTags(r.run.info.run_id, Object.fromEntries(tags.slice(MLFLOW_LIMITS.paramsAndTagsPerBatch).map((t) => [t.key, t.value])));
+    if (tags.length > MLFLOW_LIMITS.paramsAndTagsPerBatch)
+      await this.setTags(
+        r.run.info.run_id,
+        Object.fromEntries(tags.slice(MLFLOW_LIMITS.paramsAndTagsPerBatch).map((t) => [t.key, t.value])),
+      );
     return toInfo(r.run);
   }
 
-  private async logBatch(runId: string, part: { metrics?: WireMetric[]; params?: unknown[]; tags?: unknown[] }): Promise<void> {
-    const body = { run_id: runId, metrics: part.metrics ?? [], params: part.params ?? [], tags: part.tags ?? [] };
+  private async logBatch(
+    runId: string,
+    part: { metrics?: WireMetric[]; params?: unknown[]; tags?: unknown[] },
+  ): Promise<void> {
+    const body = {
+      run_id: runId,
+      metrics: part.metrics ?? [],
+      params: part.params ?? [],
+      tags: part.tags ?? [],
+    };
     // Params (same value) and tags are idempotent; metric points are appended, so before a resend
     // after a lost answer, drop the points the server already has (same key, step, timestamp).
     const dedupe = async () => {
       if (!body.metrics.length) return false;
       const have = new Set<string>();
       for (const key of new Set(body.metrics.map((m) => m.key))) {
-        for (const m of await this.getMetricHistory(runId, key)) have.add(`${key}\u0000${m.step}\u0000${m.timestamp}`);
+        for (const m of await this.getMetricHistory(runId, key))
+          have.add(`${key}\u0000${m.step}\u0000${m.timestamp}`);
       }
       body.metrics = body.metrics.filter((m) => !have.has(`${m.key}\u0000${m.step}\u0000${m.timestamp}`));
       return body.metrics.length === 0 && body.params.length === 0 && body.tags.length === 0;
@@ -173,37 +273,59 @@ export class RestStore implements Tracker {
   async logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void> {
     const list = Object.entries(params).map(([key, v]) => {
       const value = String(v);
-      if (value.length > MLFLOW_LIMITS.paramValueLength) throw new TrackingError(`param '${key}' is ${value.length} characters; MLflow allows ${MLFLOW_LIMITS.paramValueLength}.`, 'INVALID_PARAMETER_VALUE');
+      if (value.length > MLFLOW_LIMITS.paramValueLength)
+        throw new TrackingError(
+          `param '${key}' is ${value.length} characters; MLflow allows ${MLFLOW_LIMITS.paramValueLength}.`,
+          'INVALID_PARAMETER_VALUE',
+        );
       return { key, value };
     });
-    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch)) await this.logBatch(runId, { params: part });
+    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch))
+      await this.logBatch(runId, { params: part });
   }
 
   async logMetrics(runId: string, metrics: Metric[]): Promise<void> {
     for (const m of metrics) checkMetric(m);
     // JSON has no NaN or Infinity (JSON.stringify writes null, which fails the whole batch):
     // MLflow's protobuf JSON takes them as the strings "NaN", "Infinity", "-Infinity".
-    const list = metrics.map((m) => ({ key: m.key, value: jsonDouble(m.value), step: m.step, timestamp: m.timestamp ?? Date.now() }));
-    for (const part of chunk(list, MLFLOW_LIMITS.metricsPerBatch)) await this.logBatch(runId, { metrics: part });
+    const list = metrics.map((m) => ({
+      key: m.key,
+      value: jsonDouble(m.value),
+      step: m.step,
+      timestamp: m.timestamp ?? Date.now(),
+    }));
+    for (const part of chunk(list, MLFLOW_LIMITS.metricsPerBatch))
+      await this.logBatch(runId, { metrics: part });
   }
 
   async setTags(runId: string, tags: Record<string, string>): Promise<void> {
-    const list = Object.entries(tags).map(([key, value]) => ({ key, value: String(value).slice(0, MLFLOW_LIMITS.tagValueLength) }));
-    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch)) await this.logBatch(runId, { tags: part });
+    const list = Object.entries(tags).map(([key, value]) => ({
+      key,
+      value: String(value).slice(0, MLFLOW_LIMITS.tagValueLength),
+    }));
+    for (const part of chunk(list, MLFLOW_LIMITS.paramsAndTagsPerBatch))
+      await this.logBatch(runId, { tags: part });
   }
 
   private async artifactPath(runId: string, relative: string): Promise<string> {
     const { info } = await this.getRun(runId);
     const m = /^mlflow-artifacts:(?:\/\/[^/]+)?\/(.*)$/.exec(info.artifactUri);
     if (!m) {
-      throw new TrackingError(`run ${runId} stores artifacts at '${info.artifactUri}', which this client cannot write; start the server with --serve-artifacts (mlflow-artifacts:/ URIs).`, 'INVALID_STATE');
+      throw new TrackingError(
+        `run ${runId} stores artifacts at '${info.artifactUri}', which this client cannot write; start the server with --serve-artifacts (mlflow-artifacts:/ URIs).`,
+        'INVALID_STATE',
+      );
     }
     const rel = relative.split('/').filter(Boolean).map(encodeURIComponent).join('/');
     return `/api/2.0/mlflow-artifacts/artifacts/${m[1]!.replace(/\/+$/, '')}/${rel}`;
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
-    await this.logArtifactBytes(runId, [artifactPath, basename(localPath)].filter(Boolean).join('/'), new Uint8Array(readFileSync(localPath)));
+    await this.logArtifactBytes(
+      runId,
+      [artifactPath, basename(localPath)].filter(Boolean).join('/'),
+      new Uint8Array(readFileSync(localPath)),
+    );
   }
 
   async logArtifactBytes(runId: string, relativePath: string, data: Uint8Array | string): Promise<void> {
@@ -225,7 +347,10 @@ export class RestStore implements Tracker {
   }
 
   async getRun(runId: string): Promise<Run> {
-    const r = await this.json<{ run: RawRun }>('GET', `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(runId)}`);
+    const r = await this.json<{ run: RawRun }>(
+      'GET',
+      `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(runId)}`,
+    );
     return toRun(r.run);
   }
 
@@ -236,12 +361,16 @@ export class RestStore implements Tracker {
     const out: Run[] = [];
     let token: string | undefined;
     do {
-      const r = await this.json<{ runs?: RawRun[]; next_page_token?: string }>('POST', '/api/2.0/mlflow/runs/search', {
-        experiment_ids: experimentIds,
-        filter,
-        max_results: 1000,
-        page_token: token,
-      });
+      const r = await this.json<{ runs?: RawRun[]; next_page_token?: string }>(
+        'POST',
+        '/api/2.0/mlflow/runs/search',
+        {
+          experiment_ids: experimentIds,
+          filter,
+          max_results: 1000,
+          page_token: token,
+        },
+      );
       out.push(...(r.runs ?? []).map(toRun));
       token = r.next_page_token || undefined;
     } while (token);
@@ -249,11 +378,18 @@ export class RestStore implements Tracker {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
-    const r = await this.json<{ metrics?: { key: string; value: number; step?: string | number; timestamp?: string | number }[] }>(
+    const r = await this.json<{
+      metrics?: { key: string; value: number; step?: string | number; timestamp?: string | number }[];
+    }>(
       'GET',
       `/api/2.0/mlflow/metrics/get-history?run_id=${encodeURIComponent(runId)}&metric_key=${encodeURIComponent(key)}`,
     );
-    return (r.metrics ?? []).map((m) => ({ key: m.key, value: Number(m.value), step: Number(m.step ?? 0), timestamp: Number(m.timestamp ?? 0) }));
+    return (r.metrics ?? []).map((m) => ({
+      key: m.key,
+      value: Number(m.value),
+      step: Number(m.step ?? 0),
+      timestamp: Number(m.timestamp ?? 0),
+    }));
   }
 }
 
@@ -278,7 +414,10 @@ function localUser(): string {
  * help: a refused connection (a server restarting) or a timeout can; an unknown host or a
  * malformed address cannot.
  */
-export function describeFetchError(e: unknown, url: string): { message: string; retry: boolean; mayHaveActed: boolean } {
+export function describeFetchError(
+  e: unknown,
+  url: string,
+): { message: string; retry: boolean; mayHaveActed: boolean } {
   const err = e as Error & { cause?: NodeJS.ErrnoException & { hostname?: string } };
   const code = err.cause?.code ?? (err as NodeJS.ErrnoException).code;
   const where = (() => {
@@ -290,11 +429,19 @@ export function describeFetchError(e: unknown, url: string): { message: string; 
   })();
   switch (code) {
     case 'ECONNREFUSED':
-      return { message: `connection refused by ${where} (nothing listens there, or the server is restarting)`, retry: true, mayHaveActed: false };
+      return {
+        message: `connection refused by ${where} (nothing listens there, or the server is restarting)`,
+        retry: true,
+        mayHaveActed: false,
+      };
     case 'ENOTFOUND':
       return { message: `host name not found (DNS) for ${where}`, retry: false, mayHaveActed: false };
     case 'EAI_AGAIN':
-      return { message: `DNS lookup for ${where} failed for now (EAI_AGAIN)`, retry: true, mayHaveActed: false };
+      return {
+        message: `DNS lookup for ${where} failed for now (EAI_AGAIN)`,
+        retry: true,
+        mayHaveActed: false,
+      };
     case 'ECONNRESET':
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
@@ -304,18 +451,35 @@ export function describeFetchError(e: unknown, url: string): { message: string; 
       return { message: `connecting to ${where} timed out`, retry: true, mayHaveActed: code === 'ETIMEDOUT' };
     case 'ERR_INVALID_URL':
     case 'ERR_INVALID_ARG_VALUE':
-      return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false, mayHaveActed: false };
+      return {
+        message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`,
+        retry: false,
+        mayHaveActed: false,
+      };
     default:
       break;
   }
   if (err.cause?.message === 'bad port') {
-    return { message: `port ${where.split(':').pop()} is on the Fetch standard's list of blocked ("bad") ports, so no request is ever sent; run MLflow on another port (5000 is usual)`, retry: false, mayHaveActed: false };
+    return {
+      message: `port ${where.split(':').pop()} is on the Fetch standard's list of blocked ("bad") ports, so no request is ever sent; run MLflow on another port (5000 is usual)`,
+      retry: false,
+      mayHaveActed: false,
+    };
   }
-  if (err.name === 'TimeoutError' || err.name === 'AbortError') return { message: `no answer from ${where} within the request timeout`, retry: true, mayHaveActed: true };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError')
+    return { message: `no answer from ${where} within the request timeout`, retry: true, mayHaveActed: true };
   if (err instanceof TypeError && /URL|port/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
-    return { message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`, retry: false, mayHaveActed: false };
+    return {
+      message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`,
+      retry: false,
+      mayHaveActed: false,
+    };
   }
-  return { message: `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`, retry: true, mayHaveActed: true };
+  return {
+    message: `${err.message}${err.cause?.message ? ` (${err.cause.message})` : ''}`,
+    retry: true,
+    mayHaveActed: true,
+  };
 }
 
 function toInfo(r: RawRun): RunInfo {
@@ -332,6 +496,12 @@ function toInfo(r: RawRun): RunInfo {
 }
 
 function toRun(r: RawRun): Run {
-  const kv = (xs?: { key: string; value: string }[]) => Object.fromEntries((xs ?? []).map((x) => [x.key, x.value]));
-  return { info: toInfo(r), params: kv(r.data?.params), metrics: Object.fromEntries((r.data?.metrics ?? []).map((m) => [m.key, Number(m.value)])), tags: kv(r.data?.tags) };
+  const kv = (xs?: { key: string; value: string }[]) =>
+    Object.fromEntries((xs ?? []).map((x) => [x.key, x.value]));
+  return {
+    info: toInfo(r),
+    params: kv(r.data?.params),
+    metrics: Object.fromEntries((r.data?.metrics ?? []).map((m) => [m.key, Number(m.value)])),
+    tags: kv(r.data?.tags),
+  };
 }

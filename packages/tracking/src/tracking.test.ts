@@ -19,7 +19,11 @@ describe('FileStore (MLflow 2.x layout)', () => {
     const id = await store.getOrCreateExperiment('sweep-a');
     expect(id).toMatch(/^[1-9]\d{17}$/);
     expect(await store.getOrCreateExperiment('sweep-a')).toBe(id);
-    expect(YAML.parse(readFileSync(join(root, id, 'meta.yaml'), 'utf8'))).toMatchObject({ experiment_id: id, name: 'sweep-a', last_update_time: expect.any(Number) });
+    expect(YAML.parse(readFileSync(join(root, id, 'meta.yaml'), 'utf8'))).toMatchObject({
+      experiment_id: id,
+      name: 'sweep-a',
+      last_update_time: expect.any(Number),
+    });
   });
 
   it('writes runs exactly as the FileStore reads them', async () => {
@@ -28,7 +32,15 @@ describe('FileStore (MLflow 2.x layout)', () => {
     expect(run.runId).toMatch(/^[0-9a-f]{32}$/);
     const dir = join(root, exp, run.runId);
     const meta = YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8'));
-    expect(meta).toMatchObject({ run_id: run.runId, run_uuid: run.runId, experiment_id: exp, status: 1, lifecycle_stage: 'active', run_name: 'trial-0', end_time: null });
+    expect(meta).toMatchObject({
+      run_id: run.runId,
+      run_uuid: run.runId,
+      experiment_id: exp,
+      status: 1,
+      lifecycle_stage: 'active',
+      run_name: 'trial-0',
+      end_time: null,
+    });
     expect(readFileSync(join(dir, 'meta.yaml'), 'utf8')).toMatch(/^end_time: null$/m);
     await store.logParams(run.runId, { 'model.base': 4, lr: 0.001, 'encoder/surrogate': 'fourier' });
     await store.logMetrics(run.runId, [
@@ -44,14 +56,21 @@ describe('FileStore (MLflow 2.x layout)', () => {
     expect(readFileSync(join(dir, 'tags', 'mlflow.runName'), 'utf8')).toBe('trial-0');
     expect(readFileSync(join(dir, 'tags', 'hybridspike.backend'), 'utf8')).toBe('wasm');
     expect(readFileSync(join(dir, 'artifacts', 'config.json'), 'utf8')).toBe('{"a":1}');
-    expect(YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8'))).toMatchObject({ status: 3, end_time: 5000 });
+    expect(YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8'))).toMatchObject({
+      status: 3,
+      end_time: 5000,
+    });
     const back = await store.getRun(run.runId);
     expect(back.metrics.val_accuracy).toBe(0.75);
     expect(back.params['encoder/surrogate']).toBe('fourier');
     expect(back.info.status).toBe('FINISHED');
-    expect((await store.searchRuns([exp], { 'hybridspike.backend': 'wasm' })).map((r) => r.info.runId)).toEqual([run.runId]);
+    expect(
+      (await store.searchRuns([exp], { 'hybridspike.backend': 'wasm' })).map((r) => r.info.runId),
+    ).toEqual([run.runId]);
     expect(await store.searchRuns([exp], { 'hybridspike.backend': 'cpu' })).toEqual([]);
-    expect((await store.getMetricHistory(run.runId, 'val_accuracy')).map((m) => m.value)).toEqual([0.5, 0.75]);
+    expect((await store.getMetricHistory(run.runId, 'val_accuracy')).map((m) => m.value)).toEqual([
+      0.5, 0.75,
+    ]);
     const leftovers = readdirSync(dir, { recursive: true }).filter((f) => String(f).includes('.tmp-'));
     expect(leftovers).toEqual([]);
   });
@@ -61,7 +80,9 @@ describe('FileStore (MLflow 2.x layout)', () => {
     const run = await store.createRun(exp);
     await store.logParams(run.runId, { lr: 0.1 });
     await store.logParams(run.runId, { lr: 0.1 });
-    await expect(store.logParams(run.runId, { lr: 0.2 })).rejects.toThrow(/param 'lr' was already logged as '0.1' and cannot change to '0.2'/);
+    await expect(store.logParams(run.runId, { lr: 0.2 })).rejects.toThrow(
+      /param 'lr' was already logged as '0.1' and cannot change to '0.2'/,
+    );
     await expect(store.logParams(run.runId, { '../x': 1 })).rejects.toThrow(/invalid param name/);
     await expect(store.getRun('f'.repeat(32))).rejects.toThrow(/not found/);
   });
@@ -77,7 +98,9 @@ describe('FileStore (MLflow 2.x layout)', () => {
     const back = await store.getRun(run.runId);
     expect([back.metrics.a, back.metrics.b]).toEqual([Infinity, -Infinity]);
     expect(back.metrics.c).toBeNaN();
-    await expect(store.logMetrics(run.runId, [{ key: 'a', value: 1, step: 0.5 }])).rejects.toThrow(/step 0.5; MLflow steps are integers/);
+    await expect(store.logMetrics(run.runId, [{ key: 'a', value: 1, step: 0.5 }])).rejects.toThrow(
+      /step 0.5; MLflow steps are integers/,
+    );
   });
 
   it("respects MLflow's deletions: deleted runs are not listed, trashed experiments are neither reused nor shadowed", async () => {
@@ -88,13 +111,18 @@ describe('FileStore (MLflow 2.x layout)', () => {
     await s.endRun(run.runId, 'FINISHED');
     // what mlflow's delete_run does: lifecycle_stage deleted in meta.yaml
     const metaPath = join(dir, exp, run.runId, 'meta.yaml');
-    writeFileSync(metaPath, readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'));
+    writeFileSync(
+      metaPath,
+      readFileSync(metaPath, 'utf8').replace('lifecycle_stage: active', 'lifecycle_stage: deleted'),
+    );
     expect(await s.searchRuns([exp], { k: 'v' })).toEqual([]);
     expect((await s.getRun(run.runId)).info.lifecycleStage).toBe('deleted');
     // what delete_experiment does: the folder moves to .trash/<id>
     mkdirSync(join(dir, '.trash'));
     renameSync(join(dir, exp), join(dir, '.trash', exp));
-    await expect(s.getOrCreateExperiment('life')).rejects.toThrow(/experiment 'life' was deleted .*\.trash.*restore --experiment-id/);
+    await expect(s.getOrCreateExperiment('life')).rejects.toThrow(
+      /experiment 'life' was deleted .*\.trash.*restore --experiment-id/,
+    );
     const ids = await Promise.all(['a', 'b', 'c'].map((n) => s.getOrCreateExperiment(n)));
     expect(new Set([...ids, exp]).size).toBe(4);
   });
@@ -108,21 +136,33 @@ describe('FileStore (MLflow 2.x layout)', () => {
 /** A local server speaking MLflow's REST JSON, with the limits and errors of the real one. */
 function fakeMlflow() {
   const experiments = new Map<string, string>();
-  const runs = new Map<string, { info: Record<string, unknown>; params: Map<string, string>; metrics: { key: string; value: number; step: number; timestamp: number }[]; tags: Map<string, string> }>();
+  const runs = new Map<
+    string,
+    {
+      info: Record<string, unknown>;
+      params: Map<string, string>;
+      metrics: { key: string; value: number; step: number; timestamp: number }[];
+      tags: Map<string, string>;
+    }
+  >();
   const artifacts = new Map<string, Buffer>();
   const calls: { path: string; body: unknown }[] = [];
   let failNext = 0;
   // Act on the next request to a path ending in `drop.path`, then hang up without answering.
   const drop = { path: '', count: 0 };
-  const body = (req: IncomingMessage) => new Promise<Buffer>((r) => {
-    const parts: Buffer[] = [];
-    req.on('data', (c) => parts.push(c));
-    req.on('end', () => r(Buffer.concat(parts)));
-  });
+  const body = (req: IncomingMessage) =>
+    new Promise<Buffer>((r) => {
+      const parts: Buffer[] = [];
+      req.on('data', (c) => parts.push(c));
+      req.on('end', () => r(Buffer.concat(parts)));
+    });
   const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url!, 'http://x');
     const raw = await body(req);
-    const json = raw.length && req.headers['content-type'] === 'application/json' ? JSON.parse(raw.toString()) : undefined;
+    const json =
+      raw.length && req.headers['content-type'] === 'application/json'
+        ? JSON.parse(raw.toString())
+        : undefined;
     calls.push({ path: url.pathname, body: json });
     const send = (code: number, obj: unknown) => {
       if (drop.count > 0 && drop.path && url.pathname.endsWith(drop.path)) {
@@ -141,7 +181,9 @@ function fakeMlflow() {
     const p = url.pathname;
     if (p === '/api/2.0/mlflow/experiments/get-by-name') {
       const id = experiments.get(url.searchParams.get('experiment_name')!);
-      return id ? send(200, { experiment: { experiment_id: id } }) : err(404, 'RESOURCE_DOES_NOT_EXIST', 'Could not find experiment');
+      return id
+        ? send(200, { experiment: { experiment_id: id } })
+        : err(404, 'RESOURCE_DOES_NOT_EXIST', 'Could not find experiment');
     }
     if (p === '/api/2.0/mlflow/experiments/create') {
       const id = String(experiments.size + 1);
@@ -150,23 +192,55 @@ function fakeMlflow() {
     }
     if (p === '/api/2.0/mlflow/runs/create') {
       const id = `r${runs.size}`.padEnd(32, '0');
-      const info = { run_id: id, experiment_id: json.experiment_id, run_name: json.run_name, status: 'RUNNING', start_time: String(json.start_time), artifact_uri: `mlflow-artifacts:/${json.experiment_id}/${id}/artifacts` };
-      runs.set(id, { info, params: new Map(), metrics: [], tags: new Map((json.tags ?? []).map((t: { key: string; value: string }) => [t.key, t.value])) });
+      const info = {
+        run_id: id,
+        experiment_id: json.experiment_id,
+        run_name: json.run_name,
+        status: 'RUNNING',
+        start_time: String(json.start_time),
+        artifact_uri: `mlflow-artifacts:/${json.experiment_id}/${id}/artifacts`,
+      };
+      runs.set(id, {
+        info,
+        params: new Map(),
+        metrics: [],
+        tags: new Map((json.tags ?? []).map((t: { key: string; value: string }) => [t.key, t.value])),
+      });
       return send(200, { run: { info, data: {} } });
     }
     if (p === '/api/2.0/mlflow/runs/log-batch') {
       const run = runs.get(json.run_id);
       if (!run) return err(404, 'RESOURCE_DOES_NOT_EXIST', 'no run');
-      if (json.metrics.length > 1000) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 1000 metrics');
-      if (json.params.length + json.tags.length > 100) return err(400, 'INVALID_PARAMETER_VALUE', 'A batch logging request can contain at most 100 params and tags');
+      if (json.metrics.length > 1000)
+        return err(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          'A batch logging request can contain at most 1000 metrics',
+        );
+      if (json.params.length + json.tags.length > 100)
+        return err(
+          400,
+          'INVALID_PARAMETER_VALUE',
+          'A batch logging request can contain at most 100 params and tags',
+        );
       // MLflow's protobuf JSON: a double is a number or one of the strings NaN / Infinity / -Infinity.
       for (const m of json.metrics) {
         if (typeof m.value === 'string' && ['NaN', 'Infinity', '-Infinity'].includes(m.value)) continue;
-        if (typeof m.value !== 'number') return err(400, 'INVALID_PARAMETER_VALUE', `Missing value for required parameter 'metrics[].value'`);
+        if (typeof m.value !== 'number')
+          return err(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `Missing value for required parameter 'metrics[].value'`,
+          );
       }
       for (const q of json.params) {
         const old = run.params.get(q.key);
-        if (old !== undefined && old !== q.value) return err(400, 'INVALID_PARAMETER_VALUE', `Changing param values is not allowed. Param with key='${q.key}' was already logged with value='${old}'`);
+        if (old !== undefined && old !== q.value)
+          return err(
+            400,
+            'INVALID_PARAMETER_VALUE',
+            `Changing param values is not allowed. Param with key='${q.key}' was already logged with value='${old}'`,
+          );
         run.params.set(q.key, q.value);
       }
       for (const t of json.tags) run.tags.set(t.key, t.value);
@@ -174,12 +248,19 @@ function fakeMlflow() {
       return send(200, {});
     }
     if (p === '/api/2.0/mlflow/runs/update') {
-      Object.assign(runs.get(json.run_id)!.info, { status: json.status, ...(json.end_time !== undefined ? { end_time: String(json.end_time) } : {}) });
+      Object.assign(runs.get(json.run_id)!.info, {
+        status: json.status,
+        ...(json.end_time !== undefined ? { end_time: String(json.end_time) } : {}),
+      });
       return send(200, {});
     }
     const toRaw = (r: NonNullable<ReturnType<typeof runs.get>>) => ({
       info: r.info,
-      data: { params: [...r.params].map(([key, value]) => ({ key, value })), tags: [...r.tags].map(([key, value]) => ({ key, value })), metrics: r.metrics },
+      data: {
+        params: [...r.params].map(([key, value]) => ({ key, value })),
+        tags: [...r.tags].map(([key, value]) => ({ key, value })),
+        metrics: r.metrics,
+      },
     });
     if (p === '/api/2.0/mlflow/runs/get') {
       const r = runs.get(url.searchParams.get('run_id')!);
@@ -187,7 +268,13 @@ function fakeMlflow() {
     }
     if (p === '/api/2.0/mlflow/runs/search') {
       const m = /tags\.`([^`]+)` = '([^']*)'/.exec(json.filter ?? '');
-      return send(200, { runs: [...runs.values()].filter((r) => json.experiment_ids.includes(r.info.experiment_id) && (!m || r.tags.get(m[1]!) === m[2])).map(toRaw) });
+      return send(200, {
+        runs: [...runs.values()]
+          .filter(
+            (r) => json.experiment_ids.includes(r.info.experiment_id) && (!m || r.tags.get(m[1]!) === m[2]),
+          )
+          .map(toRaw),
+      });
     }
     if (p === '/api/2.0/mlflow/metrics/get-history') {
       const r = runs.get(url.searchParams.get('run_id')!)!;
@@ -205,7 +292,14 @@ function fakeMlflow() {
     }
     return err(404, 'ENDPOINT_NOT_FOUND', p);
   });
-  return { server, calls, runs, artifacts, failNext: (n: number) => (failNext = n), dropAfterActing: (path: string, n = 1) => Object.assign(drop, { path, count: n }) };
+  return {
+    server,
+    calls,
+    runs,
+    artifacts,
+    failNext: (n: number) => (failNext = n),
+    dropAfterActing: (path: string, n = 1) => Object.assign(drop, { path, count: n }),
+  };
 }
 
 describe('RestStore against a local MLflow-compatible server', () => {
@@ -224,13 +318,22 @@ describe('RestStore against a local MLflow-compatible server', () => {
     const run = await t.createRun(exp, { runName: 'trial-0', tags: { a: '1' } });
     const params = Object.fromEntries(Array.from({ length: 250 }, (_, i) => [`p${i}`, i]));
     await t.logParams(run.runId, params);
-    await t.logMetrics(run.runId, Array.from({ length: 2500 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), step: i })));
-    const batches = fake.calls.filter((c) => c.path.endsWith('log-batch')).map((c) => c.body as { params: unknown[]; metrics: unknown[] });
+    await t.logMetrics(
+      run.runId,
+      Array.from({ length: 2500 }, (_, i) => ({ key: 'loss', value: 1 / (i + 1), step: i })),
+    );
+    const batches = fake.calls
+      .filter((c) => c.path.endsWith('log-batch'))
+      .map((c) => c.body as { params: unknown[]; metrics: unknown[] });
     expect(batches.map((b) => b.params.length).filter(Boolean)).toEqual([100, 100, 50]);
     expect(batches.map((b) => b.metrics.length).filter(Boolean)).toEqual([1000, 1000, 500]);
     await t.logArtifactBytes(run.runId, 'reports/parity.json', '{"ok":true}');
-    expect(new TextDecoder().decode(await t.readArtifact(run.runId, 'reports/parity.json'))).toBe('{"ok":true}');
-    expect([...fake.artifacts.keys()][0]).toBe(`/api/2.0/mlflow-artifacts/artifacts/${exp}/${run.runId}/artifacts/reports/parity.json`);
+    expect(new TextDecoder().decode(await t.readArtifact(run.runId, 'reports/parity.json'))).toBe(
+      '{"ok":true}',
+    );
+    expect([...fake.artifacts.keys()][0]).toBe(
+      `/api/2.0/mlflow-artifacts/artifacts/${exp}/${run.runId}/artifacts/reports/parity.json`,
+    );
     await t.endRun(run.runId, 'FINISHED');
     const back = await t.getRun(run.runId);
     expect(back.info.status).toBe('FINISHED');
@@ -250,7 +353,9 @@ describe('RestStore against a local MLflow-compatible server', () => {
     expect(e.errorCode).toBe('INVALID_PARAMETER_VALUE');
     expect(e.message).toMatch(/400 INVALID_PARAMETER_VALUE\): Changing param values is not allowed/);
     fake.failNext(10);
-    await expect(new RestStore(uri, { backoffMs: 1, retries: 3 }).getRun(run.runId)).rejects.toThrow(/after 3 attempts/);
+    await expect(new RestStore(uri, { backoffMs: 1, retries: 3 }).getRun(run.runId)).rejects.toThrow(
+      /after 3 attempts/,
+    );
     fake.failNext(0);
   });
 
@@ -261,8 +366,12 @@ describe('RestStore against a local MLflow-compatible server', () => {
     const closed = (probe.address() as AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
     const t = new RestStore(`http://127.0.0.1:${closed}`, { backoffMs: 1, retries: 2, timeoutMs: 2000 });
-    await expect(t.getOrCreateExperiment('x')).rejects.toThrow(new RegExp(`after 2 attempts: connection refused by 127\\.0\\.0\\.1:${closed} .*MLFLOW_TRACKING_URI`));
-    const blocked = await new RestStore('http://127.0.0.1:9', { backoffMs: 1, retries: 3 }).getOrCreateExperiment('x').catch((x: Error) => x);
+    await expect(t.getOrCreateExperiment('x')).rejects.toThrow(
+      new RegExp(`after 2 attempts: connection refused by 127\\.0\\.0\\.1:${closed} .*MLFLOW_TRACKING_URI`),
+    );
+    const blocked = await new RestStore('http://127.0.0.1:9', { backoffMs: 1, retries: 3 })
+      .getOrCreateExperiment('x')
+      .catch((x: Error) => x);
     expect(String(blocked)).toMatch(/port 9 is on the Fetch standard's list of blocked \("bad"\) ports/);
     let calls = 0;
     const counting = ((...a: Parameters<typeof fetch>) => {
@@ -270,7 +379,10 @@ describe('RestStore against a local MLflow-compatible server', () => {
       return fetch(...a);
     }) as typeof fetch;
     const bad = new RestStore('http://127.0.0.1:99999', { backoffMs: 1, retries: 4, fetch: counting });
-    const e = (await bad.getOrCreateExperiment('x').then(() => null, (x: unknown) => x)) as TrackingError;
+    const e = (await bad.getOrCreateExperiment('x').then(
+      () => null,
+      (x: unknown) => x,
+    )) as TrackingError;
     expect(String(e)).toMatch(/'http:\/\/127\.0\.0\.1:99999.*' is not a valid address/);
     expect(e.errorCode).toBe('UNREACHABLE');
     expect(calls).toBe(1);
@@ -303,12 +415,18 @@ describe('RestStore against a local MLflow-compatible server', () => {
     const exp = await t.getOrCreateExperiment('outage');
     const run = await t.createRun(exp);
     fake.failNext(7); // more than a call's own 2 attempts, several times over
-    await closeRun(t, run.runId, 'FAILED', { tags: { 'hybridspike.error': 'boom' }, backoffMs: 1, attempts: 8 });
+    await closeRun(t, run.runId, 'FAILED', {
+      tags: { 'hybridspike.error': 'boom' },
+      backoffMs: 1,
+      attempts: 8,
+    });
     const back = await t.getRun(run.runId);
     expect(back.info.status).toBe('FAILED');
     expect(back.tags['hybridspike.error']).toBe('boom');
     fake.failNext(100);
-    await expect(closeRun(t, run.runId, 'KILLED', { backoffMs: 1, attempts: 3 })).rejects.toThrow(new RegExp(`could not close run ${run.runId} as KILLED .*after 3 attempts`));
+    await expect(closeRun(t, run.runId, 'KILLED', { backoffMs: 1, attempts: 3 })).rejects.toThrow(
+      new RegExp(`could not close run ${run.runId} as KILLED .*after 3 attempts`),
+    );
     fake.failNext(0);
   });
 
@@ -340,16 +458,20 @@ describe('RestStore against a local MLflow-compatible server', () => {
     const back = await t.getRun(run.runId);
     expect(back.metrics).toMatchObject({ grad: Infinity, low: -Infinity, ok: 0.5 });
     expect(back.metrics.loss).toBeNaN();
-    await expect(t.logMetrics(run.runId, [{ key: 'x', value: 1, step: 1.5 }])).rejects.toThrow(/step 1.5; MLflow steps are integers/);
+    await expect(t.logMetrics(run.runId, [{ key: 'x', value: 1, step: 1.5 }])).rejects.toThrow(
+      /step 1.5; MLflow steps are integers/,
+    );
   });
 
   it('records the user on REST runs (mlflow.user and user_id)', async () => {
     const t = new RestStore(uri, { backoffMs: 1 });
     const exp = await t.getOrCreateExperiment('user');
     await t.createRun(exp, { runName: 'u' });
-    const create = fake.calls.filter((c) => c.path.endsWith('runs/create')).pop()!.body as { user_id: string; tags: { key: string; value: string }[] };
+    const create = fake.calls.filter((c) => c.path.endsWith('runs/create')).pop()!.body as {
+      user_id: string;
+      tags: { key: string; value: string }[];
+    };
     expect(create.user_id).toMatch(/\S/);
     expect(create.tags).toContainEqual({ key: 'mlflow.user', value: create.user_id });
   });
 });
-

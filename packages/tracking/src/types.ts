@@ -34,7 +34,10 @@ export interface Tracker {
   /** Where runs go (a folder or a server URL). */
   readonly uri: string;
   getOrCreateExperiment(name: string): Promise<string>;
-  createRun(experimentId: string, options?: { runName?: string; tags?: Record<string, string>; startTime?: number }): Promise<RunInfo>;
+  createRun(
+    experimentId: string,
+    options?: { runName?: string; tags?: Record<string, string>; startTime?: number },
+  ): Promise<RunInfo>;
   logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void>;
   logMetrics(runId: string, metrics: Metric[]): Promise<void>;
   setTags(runId: string, tags: Record<string, string>): Promise<void>;
@@ -53,11 +56,29 @@ export interface Tracker {
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
 }
 
-export const STATUS_CODES: Record<RunStatus, number> = { RUNNING: 1, SCHEDULED: 2, FINISHED: 3, FAILED: 4, KILLED: 5 };
-export const STATUS_NAMES: Record<number, RunStatus> = { 1: 'RUNNING', 2: 'SCHEDULED', 3: 'FINISHED', 4: 'FAILED', 5: 'KILLED' };
+export const STATUS_CODES: Record<RunStatus, number> = {
+  RUNNING: 1,
+  SCHEDULED: 2,
+  FINISHED: 3,
+  FAILED: 4,
+  KILLED: 5,
+};
+export const STATUS_NAMES: Record<number, RunStatus> = {
+  1: 'RUNNING',
+  2: 'SCHEDULED',
+  3: 'FINISHED',
+  4: 'FAILED',
+  5: 'KILLED',
+};
 
 /** MLflow's limits (log-batch and value sizes). */
-export const MLFLOW_LIMITS = { metricsPerBatch: 1000, paramsAndTagsPerBatch: 100, entitiesPerBatch: 1000, paramValueLength: 6000, tagValueLength: 8000 };
+export const MLFLOW_LIMITS = {
+  metricsPerBatch: 1000,
+  paramsAndTagsPerBatch: 100,
+  entitiesPerBatch: 1000,
+  paramValueLength: 6000,
+  tagValueLength: 8000,
+};
 
 /** An error from a tracking store, with MLflow's error code when the server sent one. */
 export class TrackingError extends Error {
@@ -74,9 +95,20 @@ export class TrackingError extends Error {
 
 /** MLflow steps and timestamps are int64: a fractional or non-finite one breaks its readers. */
 export function checkMetric(m: Metric): void {
-  if (typeof m.value !== 'number') throw new TrackingError(`metric '${m.key}' must be a number, got ${typeof m.value}.`, 'INVALID_PARAMETER_VALUE');
-  if (!Number.isSafeInteger(m.step)) throw new TrackingError(`metric '${m.key}' has step ${m.step}; MLflow steps are integers.`, 'INVALID_PARAMETER_VALUE');
+  if (typeof m.value !== 'number')
+    throw new TrackingError(
+      `metric '${m.key}' must be a number, got ${typeof m.value}.`,
+      'INVALID_PARAMETER_VALUE',
+    );
+  if (!Number.isSafeInteger(m.step))
+    throw new TrackingError(
+      `metric '${m.key}' has step ${m.step}; MLflow steps are integers.`,
+      'INVALID_PARAMETER_VALUE',
+    );
   if (m.timestamp !== undefined && !Number.isSafeInteger(m.timestamp)) {
-    throw new TrackingError(`metric '${m.key}' has timestamp ${m.timestamp}; MLflow timestamps are integer milliseconds.`, 'INVALID_PARAMETER_VALUE');
+    throw new TrackingError(
+      `metric '${m.key}' has timestamp ${m.timestamp}; MLflow timestamps are integer milliseconds.`,
+      'INVALID_PARAMETER_VALUE',
+    );
   }
 }

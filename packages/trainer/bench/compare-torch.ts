@@ -13,7 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Adam, fit } from '../src/index.js';
 
-const arg = (name: string, d: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d);
+const arg = (name: string, d: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const B = 32;
 const SIZE = 32;
 
@@ -46,14 +47,29 @@ async function measureOurs(channels: number, steps: number): Promise<Measure> {
   const model = has8Vgg({ inChannels: channels, numClasses: 10, base: 16 });
   const optimizer = new Adam({ lr: 1e-3, weightDecay: 1e-3 });
   await fit(model, { train: make(B), epochs: 1, batchSize: B, optimizer, progress: 'quiet' }); // warm-up
-  const r = await fit(model, { train: make(B * steps), epochs: 1, batchSize: B, optimizer, progress: 'quiet', seed: 1 });
+  const r = await fit(model, {
+    train: make(B * steps),
+    epochs: 1,
+    batchSize: B,
+    optimizer,
+    progress: 'quiet',
+    seed: 1,
+  });
   model.eval();
   const x = tf.randomUniform([B, SIZE, SIZE, channels], 0, 1, 'float32', 1);
   tf.tidy(() => void model.forward(x).dataSync());
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) tf.tidy(() => void model.forward(x).dataSync());
   const infer = (B * steps) / ((performance.now() - t0) / 1000);
-  return { impl: 'ours', channels, train_ips: r.history[0]!.imagesPerSecond, infer_ips: infer, peak_rss_mb: process.resourceUsage().maxRSS / 1024, params: model.parameterCount(), backend };
+  return {
+    impl: 'ours',
+    channels,
+    train_ips: r.history[0]!.imagesPerSecond,
+    infer_ips: infer,
+    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+    params: model.parameterCount(),
+    backend,
+  };
 }
 
 function child(cmd: string, args: string[]): Measure {
@@ -62,7 +78,15 @@ function child(cmd: string, args: string[]): Measure {
   try {
     return JSON.parse(line) as Measure;
   } catch {
-    return { impl: cmd, channels: 0, train_ips: NaN, infer_ips: NaN, peak_rss_mb: NaN, params: 0, error: `${r.error?.message ?? ''} ${r.stderr?.slice(-400) ?? ''}`.trim() };
+    return {
+      impl: cmd,
+      channels: 0,
+      train_ips: NaN,
+      infer_ips: NaN,
+      peak_rss_mb: NaN,
+      params: 0,
+      error: `${r.error?.message ?? ''} ${r.stderr?.slice(-400) ?? ''}`.trim(),
+    };
   }
 }
 
@@ -75,30 +99,53 @@ if (process.argv.includes('--worker')) {
   const self = fileURLToPath(import.meta.url);
   const py = fileURLToPath(new URL('./torch_has8vgg.py', import.meta.url));
   // Debian's python3-torch lives in /usr/bin/python3, which a pyenv or venv python3 may shadow.
-  const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find((p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0);
+  const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find(
+    (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
+  );
   const torchOk = python !== undefined;
-  if (!torchOk) console.log('note: no python3 with torch found (Debian: apt-get install python3-torch libopenblas0-pthread; or set HYBRIDSPIKE_PYTHON); measuring ours only.');
+  if (!torchOk)
+    console.log(
+      'note: no python3 with torch found (Debian: apt-get install python3-torch libopenblas0-pthread; or set HYBRIDSPIKE_PYTHON); measuring ours only.',
+    );
   const rows: Measure[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const c of channels) {
       // Interleaved: ours, then torch, for each channel count and round.
-      rows.push(child(process.execPath, [...process.execArgv, self, '--worker', '--channels', String(c), '--steps', steps]));
+      rows.push(
+        child(process.execPath, [
+          ...process.execArgv,
+          self,
+          '--worker',
+          '--channels',
+          String(c),
+          '--steps',
+          steps,
+        ]),
+      );
       if (python) rows.push(child(python, [py, '--channels', String(c), '--steps', steps]));
       for (const r of rows.slice(-2)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
     }
   }
   const blas = rows.find((r) => r.impl === 'torch')?.blas;
-  console.log(`has8Vgg b16, batch ${B}, ${SIZE}x${SIZE}; ${rounds} interleaved rounds; ours on ${rows.find((r) => r.impl === 'ours')?.backend}; torch BLAS ${blas ? blas.join(', ') : 'n/a'}`);
+  console.log(
+    `has8Vgg b16, batch ${B}, ${SIZE}x${SIZE}; ${rounds} interleaved rounds; ours on ${rows.find((r) => r.impl === 'ours')?.backend}; torch BLAS ${blas ? blas.join(', ') : 'n/a'}`,
+  );
   console.log('| channels | impl | train img/s | inference img/s | peak RSS MB | params |');
   console.log('|---|---|---|---|---|---|');
-  for (const r of rows.filter((x) => !x.error)) console.log(`| ${r.channels} | ${r.impl} | ${r.train_ips.toFixed(1)} | ${r.infer_ips.toFixed(1)} | ${r.peak_rss_mb.toFixed(0)} | ${r.params} |`);
+  for (const r of rows.filter((x) => !x.error))
+    console.log(
+      `| ${r.channels} | ${r.impl} | ${r.train_ips.toFixed(1)} | ${r.infer_ips.toFixed(1)} | ${r.peak_rss_mb.toFixed(0)} | ${r.params} |`,
+    );
   if (torchOk) {
     console.log('| channels | train ratio ours/torch | inference ratio ours/torch | RSS ratio |');
     console.log('|---|---|---|---|');
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const c of channels) {
-      const of = (impl: string, k: keyof Measure) => med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
-      console.log(`| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} |`);
+      const of = (impl: string, k: keyof Measure) =>
+        med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
+      console.log(
+        `| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} |`,
+      );
     }
   }
 }

@@ -11,7 +11,11 @@ export interface EvaluateResult {
 }
 
 /** Loss, top-1 and top-5 accuracy of `model` on `dataset`, in eval mode (training mode is restored). */
-export function evaluate(model: Module, dataset: Dataset, options: { batchSize?: number; normalize?: BatchOptions['normalize'] } = {}): EvaluateResult {
+export function evaluate(
+  model: Module,
+  dataset: Dataset,
+  options: { batchSize?: number; normalize?: BatchOptions['normalize'] } = {},
+): EvaluateResult {
   const wasTraining = model.training;
   model.eval();
   let lossSum = 0;

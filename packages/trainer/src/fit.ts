@@ -5,7 +5,12 @@ import { HybridModel } from '@hybridspike/blocks';
 import type { SpikingSpec } from '@hybridspike/blocks';
 import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
 import { join } from 'node:path';
-import { CHECKPOINT_FILES, readTrainingCheckpoint, writeTrainingCheckpoint, type TrainerState } from './checkpoint.js';
+import {
+  CHECKPOINT_FILES,
+  readTrainingCheckpoint,
+  writeTrainingCheckpoint,
+  type TrainerState,
+} from './checkpoint.js';
 import { evaluate } from './evaluate.js';
 import { batchMetrics, crossEntropy } from './metrics.js';
 import { Adam, type Optimizer } from './optimizers.js';
@@ -99,7 +104,9 @@ function encoderRng(model: Module, given: RngHolder | undefined): RngHolder | nu
   if (given) return given;
   if (!(model instanceof HybridModel)) return null;
   const enc = model.spec.encoder as SpikingSpec['encoder'] & Partial<RngHolder>;
-  return typeof enc.getRngState === 'function' && typeof enc.setRngState === 'function' ? (enc as SpikingSpec['encoder'] & RngHolder) : null;
+  return typeof enc.getRngState === 'function' && typeof enc.setRngState === 'function'
+    ? (enc as SpikingSpec['encoder'] & RngHolder)
+    : null;
 }
 
 /**
@@ -113,14 +120,22 @@ function encoderRng(model: Module, given: RngHolder | undefined): RngHolder | nu
  */
 export async function fit(model: Module, options: FitOptions): Promise<FitResult> {
   const { train, epochs, batchSize } = options;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new HybridSpikeError('BAD_ARGUMENT', `epochs must be a positive integer, got ${epochs}.`);
-  if (options.resume && !options.checkpointDir) throw new HybridSpikeError('BAD_ARGUMENT', 'resume needs a checkpointDir to resume from.');
+  if (!Number.isInteger(epochs) || epochs < 1)
+    throw new HybridSpikeError('BAD_ARGUMENT', `epochs must be a positive integer, got ${epochs}.`);
+  if (options.resume && !options.checkpointDir)
+    throw new HybridSpikeError('BAD_ARGUMENT', 'resume needs a checkpointDir to resume from.');
   if (options.restoreBest && (!options.checkpointDir || !options.validation)) {
-    throw new HybridSpikeError('BAD_ARGUMENT', 'restoreBest needs a validation set to select by and a checkpointDir to keep the best weights in.');
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      'restoreBest needs a validation set to select by and a checkpointDir to keep the best weights in.',
+    );
   }
   const optimizer = options.optimizer ?? new Adam({ lr: 1e-3, weightDecay: 1e-3 });
   const baseLr = optimizer.lr;
-  const schedule = typeof options.schedule === 'function' ? options.schedule : makeSchedule(options.schedule ?? { name: 'constant' }, epochs);
+  const schedule =
+    typeof options.schedule === 'function'
+      ? options.schedule
+      : makeSchedule(options.schedule ?? { name: 'constant' }, epochs);
   const seed = options.seed ?? 0;
   const params = model.parameters();
   const vars = [...params.values()];
@@ -141,7 +156,8 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       bestMetric = state.bestMetric;
       bestEpoch = state.bestEpoch;
       if (rng && state.rng.encoder) rng.setRngState(state.rng.encoder);
-      if (options.progress !== 'quiet') console.error(`[hybridspike] resuming from ${options.checkpointDir} after epoch ${start}`);
+      if (options.progress !== 'quiet')
+        console.error(`[hybridspike] resuming from ${options.checkpointDir} after epoch ${start}`);
       await options.callbacks?.onResume?.(history);
     }
   }
@@ -165,7 +181,14 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
     let hits = 0;
     let seen = 0;
     let b = 0;
-    for (const batch of batches(train, { batchSize, shuffle: true, seed, epoch, augment: options.augment, normalize: options.normalize })) {
+    for (const batch of batches(train, {
+      batchSize,
+      shuffle: true,
+      seed,
+      epoch,
+      augment: options.augment,
+      normalize: options.normalize,
+    })) {
       // Let the event loop run once per batch: signal handlers (Ctrl-C, SIGTERM) and pending
       // tracking requests get their turn while training goes on.
       await new Promise<void>((resolve) => setImmediate(resolve));
@@ -184,7 +207,10 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       firstLoss ??= loss;
       if (!Number.isFinite(loss)) {
         tf.dispose([x, value, logits!, ...Object.values(grads)]);
-        throw new HybridSpikeError('NON_FINITE', `loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; ${lastGood(epoch)}. Lower the learning rate or check the data.`);
+        throw new HybridSpikeError(
+          'NON_FINITE',
+          `loss became ${loss} at epoch ${epoch + 1}, batch ${b + 1}; ${lastGood(epoch)}. Lower the learning rate or check the data.`,
+        );
       }
       if (loss > divergence * Math.max(firstLoss, 1e-3)) {
         tf.dispose([x, value, logits!, ...Object.values(grads)]);
@@ -211,7 +237,14 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       break;
     }
     const seconds = (performance.now() - t0) / 1000;
-    const log: EpochLog = { epoch: epoch + 1, lr: optimizer.lr, loss: lossSum / seen, accuracy: hits / seen, imagesPerSecond: seen / seconds, seconds };
+    const log: EpochLog = {
+      epoch: epoch + 1,
+      lr: optimizer.lr,
+      loss: lossSum / seen,
+      accuracy: hits / seen,
+      imagesPerSecond: seen / seconds,
+      seconds,
+    };
     if (options.validation) {
       // Same batch size as training: per-tensor min-max rescaling in the encoders sees batches alike.
       const v = evaluate(model, options.validation, { batchSize, normalize: options.normalize });
@@ -225,7 +258,10 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       bestEpoch = epoch + 1;
     }
     if (options.checkpointDir) {
-      if (improved) saveCheckpoint(model, join(options.checkpointDir, CHECKPOINT_FILES.best), { epoch: String(epoch + 1) });
+      if (improved)
+        saveCheckpoint(model, join(options.checkpointDir, CHECKPOINT_FILES.best), {
+          epoch: String(epoch + 1),
+        });
       const state: TrainerState = {
         epoch: epoch + 1,
         history,
@@ -237,16 +273,30 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       };
       writeTrainingCheckpoint(options.checkpointDir, model, optimizer, state);
     }
-    const val = log.valAccuracy !== undefined ? `, val loss ${log.valLoss!.toFixed(4)} acc ${log.valAccuracy.toFixed(4)}` : '';
-    bar.stop(`epoch ${epoch + 1}/${epochs}: loss ${log.loss.toFixed(4)} acc ${log.accuracy.toFixed(4)}${val}, ${log.imagesPerSecond.toFixed(1)} img/s, ${seconds.toFixed(1)} s`);
+    const val =
+      log.valAccuracy !== undefined
+        ? `, val loss ${log.valLoss!.toFixed(4)} acc ${log.valAccuracy.toFixed(4)}`
+        : '';
+    bar.stop(
+      `epoch ${epoch + 1}/${epochs}: loss ${log.loss.toFixed(4)} acc ${log.accuracy.toFixed(4)}${val}, ${log.imagesPerSecond.toFixed(1)} img/s, ${seconds.toFixed(1)} s`,
+    );
     if (options.callbacks?.onEpochEnd?.(log) === 'stop') stoppedEarly = true;
     const patience = options.earlyStopping?.patience;
-    if (patience !== undefined && bestEpoch !== null && epoch + 1 - bestEpoch >= patience) stoppedEarly = true;
+    if (patience !== undefined && bestEpoch !== null && epoch + 1 - bestEpoch >= patience)
+      stoppedEarly = true;
   }
   let restoredBest = false;
   if (options.restoreBest && !interrupted && bestEpoch !== null) {
     loadCheckpoint(model, join(options.checkpointDir!, CHECKPOINT_FILES.best));
     restoredBest = true;
   }
-  return { history, bestEpoch, bestMetric, stoppedEarly, interrupted, backend: currentBackend(), restoredBest };
+  return {
+    history,
+    bestEpoch,
+    bestMetric,
+    stoppedEarly,
+    interrupted,
+    backend: currentBackend(),
+    restoredBest,
+  };
 }

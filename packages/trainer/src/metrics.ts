@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Sum of softmax cross-entropy, top-1 and top-5 hits of a batch of logits (plain numbers). */
-export function batchMetrics(logits: tf.Tensor, labels: Uint8Array): { lossSum: number; top1: number; top5: number } {
+export function batchMetrics(
+  logits: tf.Tensor,
+  labels: Uint8Array,
+): { lossSum: number; top1: number; top5: number } {
   const [B, K] = logits.shape as [number, number];
   const d = logits.dataSync();
   let lossSum = 0;

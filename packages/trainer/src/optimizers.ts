@@ -118,7 +118,8 @@ export class SGD extends SlotOptimizer {
   readonly o: z.output<typeof sgdOptions>;
   constructor(options: z.input<typeof sgdOptions> = {}) {
     const o = parseOptions(sgdOptions, options, 'SGD');
-    if (o.nesterov && o.momentum <= 0) throw new HybridSpikeError('BAD_OPTIONS', 'SGD: nesterov needs a momentum > 0.');
+    if (o.nesterov && o.momentum <= 0)
+      throw new HybridSpikeError('BAD_OPTIONS', 'SGD: nesterov needs a momentum > 0.');
     super(o.lr);
     this.o = o;
   }

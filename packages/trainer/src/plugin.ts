@@ -14,7 +14,12 @@ declare module '@hybridspike/core' {
 registerOnce({ kind: 'optimizer', name: 'adam', options: adamOptions, create: (o) => new Adam(o) });
 registerOnce({ kind: 'optimizer', name: 'adamw', options: adamOptions, create: (o) => new AdamW(o) });
 registerOnce({ kind: 'optimizer', name: 'sgd', options: sgdOptions, create: (o) => new SGD(o) });
-registerOnce({ kind: 'schedule', name: 'constant', options: z.object({}), create: () => (epochs: number) => makeSchedule({ name: 'constant' }, epochs) });
+registerOnce({
+  kind: 'schedule',
+  name: 'constant',
+  options: z.object({}),
+  create: () => (epochs: number) => makeSchedule({ name: 'constant' }, epochs),
+});
 registerOnce({
   kind: 'schedule',
   name: 'step',

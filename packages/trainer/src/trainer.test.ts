@@ -19,7 +19,11 @@ class Scalar extends Module {
   }
 }
 
-function steps(opt: { step: (p: Map<string, tf.Variable>, g: Map<string, tf.Tensor>) => void }, n: number, g = 0.5): number[] {
+function steps(
+  opt: { step: (p: Map<string, tf.Variable>, g: Map<string, tf.Tensor>) => void },
+  n: number,
+  g = 0.5,
+): number[] {
   const m = new Scalar();
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -56,12 +60,17 @@ describe('optimisers (PyTorch semantics, hand-computed)', () => {
     const [a, b] = steps(new SGD({ lr: 0.1, momentum: 0.9 }), 2);
     expect(a).toBeCloseTo(0.95, 6);
     expect(b).toBeCloseTo(0.95 - 0.1 * (0.9 * 0.5 + 0.5), 6);
-    expect(steps(new SGD({ lr: 0.1, momentum: 0.9, nesterov: true }), 1)[0]).toBeCloseTo(1 - 0.1 * (0.5 + 0.45), 6);
+    expect(steps(new SGD({ lr: 0.1, momentum: 0.9, nesterov: true }), 1)[0]).toBeCloseTo(
+      1 - 0.1 * (0.5 + 0.45),
+      6,
+    );
     expect(() => new SGD({ nesterov: true })).toThrow(/momentum/);
   });
   it('schedules: warmup then cosine, step decay', async () => {
     const s = warmupCosine(15, 5);
-    expect([0, 4, 5, 10, 15].map((e) => s(e, 1))).toEqual([0.2, 1, 1, 0.5, 0].map((v, i) => (i === 3 ? expect.closeTo(v, 9) : v)));
+    expect([0, 4, 5, 10, 15].map((e) => s(e, 1))).toEqual(
+      [0.2, 1, 1, 0.5, 0].map((v, i) => (i === 3 ? expect.closeTo(v, 9) : v)),
+    );
     expect(stepDecay(2, 0.5)(5, 1)).toBe(0.25);
   });
 });
@@ -88,7 +97,8 @@ describe('fit / evaluate', () => {
     const resumed = await fit(tiny(), { ...base, epochs: 2, checkpointDir: dirB, resume: true });
     const pick = (h: typeof straight.history) => h.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
     expect(pick(resumed.history)).toEqual(pick(straight.history));
-    for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json']) expect(existsSync(join(dirB, f))).toBe(true);
+    for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json'])
+      expect(existsSync(join(dirB, f))).toBe(true);
     expect(JSON.parse(readFileSync(join(dirB, 'trainer.json'), 'utf8')).epoch).toBe(2);
   });
 
@@ -96,7 +106,8 @@ describe('fit / evaluate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-nan-'));
     const model = tiny();
     const w = model.parameters().get('head.ann.fc3.bias')!;
-    await expect(fit(model, {
+    await expect(
+      fit(model, {
         ...base,
         epochs: 3,
         checkpointDir: dir,
@@ -110,14 +121,26 @@ describe('fit / evaluate', () => {
     const model = tiny();
     const w = model.parameters().get('head.ann.fc3.bias')!;
     w.assign(tf.fill(w.shape, NaN));
-    await expect(fit(model, { ...base, epochs: 1, checkpointDir: join(tmpdir(), 'hs-never-written') })).rejects.toThrow(/epoch 1, batch 1; no checkpoint was written yet/);
+    await expect(
+      fit(model, { ...base, epochs: 1, checkpointDir: join(tmpdir(), 'hs-never-written') }),
+    ).rejects.toThrow(/epoch 1, batch 1; no checkpoint was written yet/);
   });
 
   it('stops a diverging run (loss 1000x the first batch) as an error naming the learning rate', async () => {
     const run = (lr: number) => fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr }) });
-    await expect(run(1e6)).rejects.toThrow(/training diverged: loss [\d.e+]+ at epoch \d+, batch \d+ is over 1000x the first batch's [\d.]+.*Lower the learning rate/);
+    await expect(run(1e6)).rejects.toThrow(
+      /training diverged: loss [\d.e+]+ at epoch \d+, batch \d+ is over 1000x the first batch's [\d.]+.*Lower the learning rate/,
+    );
     await expect(run(1e-3)).resolves.toMatchObject({ stoppedEarly: false });
-    const off = await fit(tiny(), { ...base, epochs: 3, optimizer: new Adam({ lr: 1e6 }), divergenceFactor: Infinity }).then(() => 'finished', (e: Error) => e.message);
+    const off = await fit(tiny(), {
+      ...base,
+      epochs: 3,
+      optimizer: new Adam({ lr: 1e6 }),
+      divergenceFactor: Infinity,
+    }).then(
+      () => 'finished',
+      (e: Error) => e.message,
+    );
     expect(off).not.toMatch(/diverged/);
   });
 
@@ -125,10 +148,14 @@ describe('fit / evaluate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-corrupt-'));
     await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
     writeFileSync(join(dir, 'trainer.json'), '{"epoch": 1, "hist');
-    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(/checkpoint '.*trainer\.json' is corrupt .*delete the folder/);
+    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
+      /checkpoint '.*trainer\.json' is corrupt .*delete the folder/,
+    );
     await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
     writeFileSync(join(dir, 'model.safetensors'), 'garbage!');
-    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(/checkpoint '.*model\.safetensors': safetensors header/);
+    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
+      /checkpoint '.*model\.safetensors': safetensors header/,
+    );
   });
 
   it('restoreBest leaves the weights of the best validation epoch, not the last', async () => {
@@ -146,7 +173,9 @@ describe('fit / evaluate', () => {
         onEpochEnd: (l) => {
           snapshots.push(weight().dataSync().slice() as Float32Array);
           // Wreck the weights after epoch 2, so that epoch 3 cannot be the best.
-          if (l.epoch === 2) for (const p of model.parameters().values()) p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', 7)));
+          if (l.epoch === 2)
+            for (const p of model.parameters().values())
+              p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', 7)));
         },
       },
     });
@@ -155,7 +184,9 @@ describe('fit / evaluate', () => {
     expect(r.restoredBest).toBe(true);
     expect(Array.from(weight().dataSync())).toEqual(Array.from(snapshots[r.bestEpoch! - 1]!));
     expect(Array.from(weight().dataSync())).not.toEqual(Array.from(snapshots[2]!));
-    await expect(fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true })).rejects.toThrow(/restoreBest needs a validation set/);
+    await expect(
+      fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true }),
+    ).rejects.toThrow(/restoreBest needs a validation set/);
   });
 
   it('early stopping: stops once the monitored metric has not improved for `patience` epochs', async () => {
@@ -168,7 +199,9 @@ describe('fit / evaluate', () => {
       callbacks: {
         // After epoch 2 the weights are wrecked every epoch: validation loss cannot improve again.
         onEpochEnd: (l) => {
-          if (l.epoch >= 2) for (const p of model.parameters().values()) p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', l.epoch)));
+          if (l.epoch >= 2)
+            for (const p of model.parameters().values())
+              p.assign(tf.add(p, tf.randomNormal(p.shape, 0, 5, 'float32', l.epoch)));
         },
       },
     });
@@ -192,7 +225,16 @@ describe('fit / evaluate', () => {
       [0, 0, 0, 0, 0, 200], // label 5 top
     ];
     const labels = [0, 2, 1, 5];
-    const ds: Dataset = { name: 'px', images: Uint8Array.from(rows.flat()), labels: Uint8Array.from(labels), count: 4, height: 1, width: 6, channels: 1, classes: 6 };
+    const ds: Dataset = {
+      name: 'px',
+      images: Uint8Array.from(rows.flat()),
+      labels: Uint8Array.from(labels),
+      count: 4,
+      height: 1,
+      width: 6,
+      channels: 1,
+      classes: 6,
+    };
     const e = evaluate(new PixelLogits(), ds, { batchSize: 3 });
     expect(e.count).toBe(4);
     expect(e.accuracy).toBe(2 / 4);

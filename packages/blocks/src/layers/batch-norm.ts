@@ -30,7 +30,10 @@ export class BatchNorm extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, `${this.typeName} input`, 2);
     if (x.shape[x.rank - 1] !== this.channels) {
-      throw new HybridSpikeError('BAD_SHAPE', `BatchNorm expects ${this.channels} channels in the last dim, got shape [${x.shape}].`);
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `BatchNorm expects ${this.channels} channels in the last dim, got shape [${x.shape}].`,
+      );
     }
     if (!this.training) {
       const y = tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
@@ -38,7 +41,11 @@ export class BatchNorm extends Module {
       return y;
     }
     const count = x.size / this.channels;
-    if (count < 2) throw new HybridSpikeError('BAD_SHAPE', `BatchNorm in training needs more than one value per channel, got shape [${x.shape}].`);
+    if (count < 2)
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `BatchNorm in training needs more than one value per channel, got shape [${x.shape}].`,
+      );
     let stats: { mean: tf.Tensor; variance: tf.Tensor } | undefined;
     const y = batchNormTrain(x, this.weight, this.bias, this.eps, (mean, variance) => {
       stats = { mean, variance };
@@ -80,7 +87,10 @@ function batchNormTrain(
       gradFunc: (dy, [xh, inv, gm]) => {
         const dbeta = sumLeading(dy);
         const dgamma = sumLeading(tf.mul(dy, xh!));
-        const dx = tf.mul(tf.div(tf.mul(gm!, inv!), m), tf.sub(tf.sub(tf.mul(dy, m), dbeta), tf.mul(xh!, dgamma)));
+        const dx = tf.mul(
+          tf.div(tf.mul(gm!, inv!), m),
+          tf.sub(tf.sub(tf.mul(dy, m), dbeta), tf.mul(xh!, dgamma)),
+        );
         return [dx, dgamma, dbeta];
       },
     };

@@ -39,7 +39,10 @@ export class Conv2d extends Module {
     this.stride = options.stride ?? 1;
     this.padding = options.padding ?? Math.floor(options.kernel / 2);
     const bound = 1 / Math.sqrt(inChannels * this.kernel * this.kernel);
-    this.weight = this.addParameter('weight', uniform(ctx, [this.kernel, this.kernel, inChannels, outChannels], bound));
+    this.weight = this.addParameter(
+      'weight',
+      uniform(ctx, [this.kernel, this.kernel, inChannels, outChannels], bound),
+    );
     this.bias = options.bias ? this.addParameter('bias', uniform(ctx, [outChannels], bound)) : null;
   }
 
@@ -51,11 +54,24 @@ export class Conv2d extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, `${this.typeName} input`, 4);
     if (x.shape[3] !== this.inChannels) {
-      throw new HybridSpikeError('BAD_SHAPE', `Conv2d expects ${this.inChannels} input channels (NHWC), got shape [${x.shape}].`);
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `Conv2d expects ${this.inChannels} input channels (NHWC), got shape [${x.shape}].`,
+      );
     }
     const p = this.padding;
-    const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [p, p], [p, p], [0, 0]];
-    let y: tf.Tensor = tf.conv2d(x as tf.Tensor4D, this.weight as tf.Tensor4D, this.stride, p === 0 ? 'valid' : pad);
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
+    let y: tf.Tensor = tf.conv2d(
+      x as tf.Tensor4D,
+      this.weight as tf.Tensor4D,
+      this.stride,
+      p === 0 ? 'valid' : pad,
+    );
     if (this.bias) y = tf.add(y, this.bias);
     activeRecorder()?.record(this, 'conv', x, y);
     return y;

@@ -30,7 +30,10 @@ export class Linear extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, `${this.typeName} input`, 2);
     if (x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new HybridSpikeError('BAD_SHAPE', `Linear expects ${this.inFeatures} features in the last dim, got shape [${x.shape}].`);
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `Linear expects ${this.inFeatures} features in the last dim, got shape [${x.shape}].`,
+      );
     }
     const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]);
     let y: tf.Tensor = tf.matMul(flat as tf.Tensor2D, this.weight as tf.Tensor2D);

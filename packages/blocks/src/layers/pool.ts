@@ -5,7 +5,10 @@ function check4d(x: tf.Tensor, who: string, kernel: number, padding: number): vo
   checkTensor(x, `${who} input`, 4);
   const [, h, w] = x.shape as number[];
   if (h! + 2 * padding < kernel || w! + 2 * padding < kernel) {
-    throw new HybridSpikeError('BAD_SHAPE', `${who}(kernel ${kernel}) got a ${h}x${w} input, smaller than its window; use a larger input.`);
+    throw new HybridSpikeError(
+      'BAD_SHAPE',
+      `${who}(kernel ${kernel}) got a ${h}x${w} input, smaller than its window; use a larger input.`,
+    );
   }
 }
 
@@ -24,7 +27,20 @@ abstract class Pool2d extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     check4d(x, this.typeName, this.kernel, this.padding);
     const p = this.padding;
-    return this.pool((p ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]], this.padValue) : x) as tf.Tensor4D);
+    return this.pool(
+      (p
+        ? tf.pad(
+            x,
+            [
+              [0, 0],
+              [p, p],
+              [p, p],
+              [0, 0],
+            ],
+            this.padValue,
+          )
+        : x) as tf.Tensor4D,
+    );
   }
 }
 

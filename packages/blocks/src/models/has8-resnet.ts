@@ -48,26 +48,64 @@ export class Has8ResNet extends HybridModel {
     const block = options.block ?? 'basic';
     const branch = options.branch ?? 'hybrid';
     if (layers.length < 1 || layers.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'layers' must be positive integers, got [${layers}].`);
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `has8ResNet option 'layers' must be positive integers, got [${layers}].`,
+      );
     }
-    for (const [k, v] of Object.entries({ inChannels: options.inChannels, numClasses: options.numClasses, base })) {
-      if (!Number.isInteger(v) || v < 1) throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option '${k}' must be a positive integer, got ${v}.`);
+    for (const [k, v] of Object.entries({
+      inChannels: options.inChannels,
+      numClasses: options.numClasses,
+      base,
+    })) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new HybridSpikeError(
+          'BAD_OPTIONS',
+          `has8ResNet option '${k}' must be a positive integer, got ${v}.`,
+        );
     }
-    if (block !== 'basic' && block !== 'bottleneck') throw new HybridSpikeError('BAD_OPTIONS', `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`);
+    if (block !== 'basic' && block !== 'bottleneck')
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`,
+      );
     const spec = resolveSpiking(options);
     const { inChannels: C, numClasses } = options;
     const snnTwin = checkSnnTwin(options.snnTwin, branch);
-    const config = { model: 'has8ResNet', inChannels: C, numClasses, base, layers, block, branch, seed: options.seed ?? 0, ...(snnTwin ? { snnTwin } : {}) };
+    const config = {
+      model: 'has8ResNet',
+      inChannels: C,
+      numClasses,
+      base,
+      layers,
+      block,
+      branch,
+      seed: options.seed ?? 0,
+      ...(snnTwin ? { snnTwin } : {}),
+    };
     super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
     const ctx = initContext(options.seed ?? 0);
-    this.stem = this.addModule('stem', new Fusion(branch, () => new AnnInitConv(C, base, ctx), () => new SnnInitConv(C, base, spec, ctx)));
+    this.stem = this.addModule(
+      'stem',
+      new Fusion(
+        branch,
+        () => new AnnInitConv(C, base, ctx),
+        () => new SnnInitConv(C, base, spec, ctx),
+      ),
+    );
     const blocks: Fusion[] = [];
     let inC = base;
     layers.forEach((n, stage) => {
       const width = base * 2 ** stage;
       for (let j = 0; j < n; j++) {
         const plan = residualPlan(block, inC, width, j === 0 && stage > 0 ? 2 : 1);
-        blocks.push(new Fusion(branch, () => new AnnResidualBlock(plan, ctx), () => new SnnResidualBlock(plan, spec, ctx)));
+        blocks.push(
+          new Fusion(
+            branch,
+            () => new AnnResidualBlock(plan, ctx),
+            () => new SnnResidualBlock(plan, spec, ctx),
+          ),
+        );
         inC = plan.convs[plan.convs.length - 1]!.outC;
       }
     });
@@ -83,14 +121,18 @@ export class Has8ResNet extends HybridModel {
   protected body(x: tf.Tensor): tf.Tensor {
     if (this.endToEnd) {
       const blocks = [this.stem, ...this.stages.layers].map((f) => (f as Fusion).snn as EncodeDecodeBlock);
-      return tf.tidy(() => this.fc.forward(decodeSpikes(blocks[blocks.length - 1]!, this.spikingChain(x, blocks, this.pool))));
+      return tf.tidy(() =>
+        this.fc.forward(decodeSpikes(blocks[blocks.length - 1]!, this.spikingChain(x, blocks, this.pool))),
+      );
     }
     return this.fc.forward(this.pool.forward(this.stages.forward(this.stem.forward(x))));
   }
 }
 
 /** Builds a {@link Has8ResNet}; `preset` picks layers and block. */
-export function has8ResNet(options: Has8ResNetOptions & { preset?: keyof typeof RESNET_PRESETS }): Has8ResNet {
+export function has8ResNet(
+  options: Has8ResNetOptions & { preset?: keyof typeof RESNET_PRESETS },
+): Has8ResNet {
   const { preset, ...rest } = options;
   return new Has8ResNet({ ...(preset ? RESNET_PRESETS[preset] : {}), ...rest });
 }

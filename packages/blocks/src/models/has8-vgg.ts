@@ -53,16 +53,33 @@ export class Has8Vgg extends HybridModel {
     const { inChannels: C, numClasses } = options;
     for (const [k, v] of Object.entries({ inChannels: C, numClasses, base, multiplier: m, depth })) {
       if (!Number.isInteger(v) || v < (k === 'depth' ? 0 : 1)) {
-        throw new HybridSpikeError('BAD_OPTIONS', `has8Vgg option '${k}' must be a positive integer, got ${v}.`);
+        throw new HybridSpikeError(
+          'BAD_OPTIONS',
+          `has8Vgg option '${k}' must be a positive integer, got ${v}.`,
+        );
       }
     }
     const spec = resolveSpiking(options);
     const hidden = options.hidden ?? [1024, 512];
     if (hidden.length !== 2 || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
-      throw new HybridSpikeError('BAD_OPTIONS', `has8Vgg option 'hidden' must be two positive integers, got [${hidden}].`);
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `has8Vgg option 'hidden' must be two positive integers, got [${hidden}].`,
+      );
     }
     const snnTwin = checkSnnTwin(options.snnTwin, branch);
-    const config = { model: 'has8Vgg', inChannels: C, numClasses, base, multiplier: m, depth, branch, seed: options.seed ?? 0, hidden, ...(snnTwin ? { snnTwin } : {}) };
+    const config = {
+      model: 'has8Vgg',
+      inChannels: C,
+      numClasses,
+      base,
+      multiplier: m,
+      depth,
+      branch,
+      seed: options.seed ?? 0,
+      hidden,
+      ...(snnTwin ? { snnTwin } : {}),
+    };
     super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
     this.depth = depth;
     const ctx = initContext(options.seed ?? 0);
@@ -71,12 +88,24 @@ export class Has8Vgg extends HybridModel {
     const blocks = [];
     for (let i = 0; i + 1 < widths.length; i++) {
       const [a, b] = [widths[i]!, widths[i + 1]!];
-      blocks.push(new Fusion(branch, () => new AnnConvBlock(a, b, ctx), () => new SnnConvBlock(a, b, spec, ctx)));
+      blocks.push(
+        new Fusion(
+          branch,
+          () => new AnnConvBlock(a, b, ctx),
+          () => new SnnConvBlock(a, b, spec, ctx),
+        ),
+      );
     }
     this.blocks = this.addModule('blocks', new Sequential(blocks));
     const feat = widths[widths.length - 1]!;
-    const snnSide = () => (this.endToEnd ? new SnnReadoutHead(feat, numClasses, spec, ctx, hidden) : new SnnLinearStack(feat, numClasses, spec, ctx, hidden));
-    this.head = this.addModule('head', new Fusion(branch, () => new AnnLinearStack(feat, numClasses, ctx, hidden), snnSide));
+    const snnSide = () =>
+      this.endToEnd
+        ? new SnnReadoutHead(feat, numClasses, spec, ctx, hidden)
+        : new SnnLinearStack(feat, numClasses, spec, ctx, hidden);
+    this.head = this.addModule(
+      'head',
+      new Fusion(branch, () => new AnnLinearStack(feat, numClasses, ctx, hidden), snnSide),
+    );
   }
 
   minInputSize(): number {

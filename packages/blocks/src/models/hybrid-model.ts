@@ -20,10 +20,17 @@ export type SnnTwin = 'end-to-end' | 'layerwise';
 /** Validates `snnTwin` (only meaningful for `branch: 'snn'`); returns it resolved, or null. */
 export function checkSnnTwin(v: unknown, branch: Branch): SnnTwin | null {
   if (v !== undefined && v !== 'end-to-end' && v !== 'layerwise') {
-    throw new HybridSpikeError('BAD_OPTIONS', `option 'snnTwin' must be 'end-to-end' or 'layerwise', got '${String(v)}'.`);
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `option 'snnTwin' must be 'end-to-end' or 'layerwise', got '${String(v)}'.`,
+    );
   }
   if (branch !== 'snn') {
-    if (v !== undefined) throw new HybridSpikeError('BAD_OPTIONS', `option 'snnTwin' applies to branch 'snn' only, got branch '${branch}'.`);
+    if (v !== undefined)
+      throw new HybridSpikeError(
+        'BAD_OPTIONS',
+        `option 'snnTwin' applies to branch 'snn' only, got branch '${branch}'.`,
+      );
     return null;
   }
   return (v as SnnTwin | undefined) ?? 'end-to-end';
@@ -69,11 +76,17 @@ export abstract class HybridModel extends Module {
     checkTensor(x, `${this.typeName} input`, 4);
     const [, h, w, c] = x.shape as number[];
     if (c !== this.inChannels) {
-      throw new HybridSpikeError('BAD_SHAPE', `${this.typeName} expects NHWC input with ${this.inChannels} channel(s), got shape [${x.shape}].`);
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `${this.typeName} expects NHWC input with ${this.inChannels} channel(s), got shape [${x.shape}].`,
+      );
     }
     const min = this.minInputSize();
     if (h! < min || w! < min) {
-      throw new HybridSpikeError('BAD_SHAPE', `${this.typeName} needs inputs of at least ${min}x${min} for its depth, got ${h}x${w}; pad or resize the images, or build a shallower model.`);
+      throw new HybridSpikeError(
+        'BAD_SHAPE',
+        `${this.typeName} needs inputs of at least ${min}x${min} for its depth, got ${h}x${w}; pad or resize the images, or build a shallower model.`,
+      );
     }
     checkFinite(x, `${this.typeName} input`);
     this.resetState();

@@ -4,7 +4,12 @@ import { Rng } from '../rng.js';
 import { maxRelDiff, useBackend } from '../testing.js';
 
 describe('BatchMatMul with transposed operands on wasm', () => {
-  for (const [ta, tb] of [[true, false], [false, true], [true, true], [false, false]] as const) {
+  for (const [ta, tb] of [
+    [true, false],
+    [false, true],
+    [true, true],
+    [false, false],
+  ] as const) {
     for (const batch of [[], [3]]) {
       it(`matches cpu: transposeA ${ta}, transposeB ${tb}, batch [${batch}]`, async () => {
         const rng = new Rng(`${ta}${tb}${batch}`);

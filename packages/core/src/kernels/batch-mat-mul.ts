@@ -1,4 +1,11 @@
-import { BatchMatMul, type BatchMatMulAttrs, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  BatchMatMul,
+  type BatchMatMulAttrs,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 import { KernelRunner } from './kernel-runner.js';
 
 /**
@@ -21,11 +28,21 @@ export function makeBatchMatMul(backendName: string, stock: KernelConfig): Kerne
       };
       const aa = transposeA ? swapLast(a) : a;
       const bb = transposeB ? swapLast(b) : b;
-      const out = stock.kernelFunc({ inputs: { a: aa, b: bb }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } }) as TensorInfo;
+      const out = stock.kernelFunc({
+        inputs: { a: aa, b: bb },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      }) as TensorInfo;
       return out;
     } finally {
       r.dispose();
     }
   };
-  return { kernelName: BatchMatMul, backendName, kernelFunc, setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc };
+  return {
+    kernelName: BatchMatMul,
+    backendName,
+    kernelFunc,
+    setupFunc: stock.setupFunc,
+    disposeFunc: stock.disposeFunc,
+  };
 }

@@ -17,8 +17,10 @@ import { KernelRunner, padOrCrop } from './kernel-runner.js';
 export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as unknown as Record<'x' | 'dy', TensorInfo>;
-    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
-    if (dataFormat !== 'NHWC') throw new Error(`hybridspike Conv2DBackpropFilter supports NHWC only, got ${dataFormat}.`);
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+      attrs as unknown as Conv2DBackpropFilterAttrs;
+    if (dataFormat !== 'NHWC')
+      throw new Error(`hybridspike Conv2DBackpropFilter supports NHWC only, got ${dataFormat}.`);
     const info = backend_util.computeConv2DInfo(
       x.shape as [number, number, number, number],
       filterShape,
@@ -29,7 +31,14 @@ export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
       false,
       backend_util.convertConv2DDataFormat(dataFormat),
     );
-    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      outHeight: ho,
+      outWidth: wo,
+      filterHeight: kh,
+      filterWidth: kw,
+    } = info;
     const { top, left } = info.padInfo;
     const [, h, w] = x.shape as [number, number, number, number];
     const r = new KernelRunner(backend as KernelBackend, backendName);

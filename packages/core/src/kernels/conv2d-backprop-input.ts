@@ -16,8 +16,10 @@ import { KernelRunner, padOrCrop } from './kernel-runner.js';
 export function makeConv2DBackpropInput(backendName: string): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
     const { dy, filter } = inputs as unknown as Record<'dy' | 'filter', TensorInfo>;
-    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
-    if (dataFormat !== 'NHWC') throw new Error(`hybridspike Conv2DBackpropInput supports NHWC only, got ${dataFormat}.`);
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+      attrs as unknown as Conv2DBackpropInputAttrs;
+    if (dataFormat !== 'NHWC')
+      throw new Error(`hybridspike Conv2DBackpropInput supports NHWC only, got ${dataFormat}.`);
     const info = backend_util.computeConv2DInfo(
       inputShape,
       filter.shape as [number, number, number, number],
@@ -28,7 +30,14 @@ export function makeConv2DBackpropInput(backendName: string): KernelConfig {
       false,
       backend_util.convertConv2DDataFormat(dataFormat),
     );
-    const { strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo, filterHeight: kh, filterWidth: kw } = info;
+    const {
+      strideHeight: sh,
+      strideWidth: sw,
+      outHeight: ho,
+      outWidth: wo,
+      filterHeight: kh,
+      filterWidth: kw,
+    } = info;
     const { top, left } = info.padInfo;
     const [n, h, w] = inputShape;
     const co = filter.shape[3]!;
@@ -41,7 +50,14 @@ export function makeConv2DBackpropInput(backendName: string): KernelConfig {
         // Dilate dy: [N,Ho,1,Wo,1,Co] padded to [N,Ho,sh,Wo,sw,Co]; the trailing zeros are cropped below.
         const r6 = r.run('Reshape', { x: d }, { shape: [n, ho, 1, wo, 1, co] });
         const p6 = r.run('PadV2', { x: r6 }, {
-          paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]],
+          paddings: [
+            [0, 0],
+            [0, 0],
+            [0, sh - 1],
+            [0, 0],
+            [0, sw - 1],
+            [0, 0],
+          ],
           constantValue: 0,
         } as never);
         d = r.run('Reshape', { x: p6 }, { shape: [n, ho * sh, wo * sw, co] });

@@ -4,7 +4,11 @@ import { stockKernels } from './register-kernels.js';
 import { maxRelDiff, TEST_BACKENDS, useBackend } from '../testing.js';
 import { Rng } from '../rng.js';
 
-type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
 interface Case {
   x: [number, number, number, number];
   k: [number, number];
@@ -20,7 +24,18 @@ const CASES: Case[] = [
   { x: [2, 9, 7, 3], k: [3, 2], co: 2, stride: 1, pad: 'valid' },
   { x: [2, 10, 11, 3], k: [3, 3], co: 4, stride: 2, pad: 'valid' },
   { x: [1, 13, 13, 3], k: [7, 7], co: 4, stride: 2, pad: 3 },
-  { x: [2, 6, 5, 2], k: [3, 3], co: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [2, 6, 5, 2],
+    k: [3, 3],
+    co: 3,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 5, 5, 4], k: [1, 1], co: 6, stride: 2, pad: 'valid' },
   { x: [2, 11, 9, 3], k: [5, 5], co: 4, stride: 3, pad: 2 },
   { x: [1, 10, 7, 2], k: [3, 3], co: 3, stride: 3, pad: 'same' },
@@ -35,14 +50,25 @@ function randomTensor(rng: Rng, shape: number[]): tf.Tensor {
 }
 
 /** The stock cpu kernel, run directly: the reference every fast kernel is held to. */
-function stockCpu(name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>): Float32Array {
+function stockCpu(
+  name: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, unknown>,
+): Float32Array {
   // Replaced kernels are kept in stockKernels; the ones we leave alone are still registered.
   const kernel = stockKernels.get(`${name}/cpu`) ?? tf.getKernel(name, 'cpu')!;
   const backend = tf.findBackend('cpu')!;
   const cpuInputs = Object.fromEntries(
-    Object.entries(inputs).map(([k, t]) => [k, { dataId: backend.write(t.dataSync(), t.shape, 'float32'), shape: t.shape, dtype: 'float32' }]),
+    Object.entries(inputs).map(([k, t]) => [
+      k,
+      { dataId: backend.write(t.dataSync(), t.shape, 'float32'), shape: t.shape, dtype: 'float32' },
+    ]),
   );
-  const out = kernel.kernelFunc({ inputs: cpuInputs as never, backend, attrs: attrs as never }) as tf.TensorInfo;
+  const out = kernel.kernelFunc({
+    inputs: cpuInputs as never,
+    backend,
+    attrs: attrs as never,
+  }) as tf.TensorInfo;
   const data = backend.readSync(out.dataId) as Float32Array;
   backend.disposeData(out.dataId);
   for (const i of Object.values(cpuInputs)) backend.disposeData(i.dataId);
@@ -61,8 +87,15 @@ for (const backendName of TEST_BACKENDS) {
         const w = randomTensor(rng, [c.k[0], c.k[1], c.x[3], c.co]);
         const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, c.stride, c.pad);
         const dy = randomTensor(rng, y.shape);
-        const attrs = { strides: [c.stride, c.stride], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: undefined };
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad))([x, w], dy);
+        const attrs = {
+          strides: [c.stride, c.stride],
+          pad: c.pad,
+          dataFormat: 'NHWC',
+          dimRoundingMode: undefined,
+        };
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad),
+        )([x, w], dy);
         const refDw = stockCpu('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: w.shape });
         const refDx = stockCpu('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: x.shape });
         expect(dw!.shape).toEqual(w.shape);
@@ -77,7 +110,9 @@ for (const backendName of TEST_BACKENDS) {
       const x = tf.ones([2, 8, 8, 3]);
       const w = tf.ones([3, 3, 3, 4]);
       const before = tf.memory().numTensors;
-      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, "same")))([x, w]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')),
+      )([x, w]);
       tf.dispose(g);
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([x, w]);

@@ -14,7 +14,8 @@ export class KernelRunner {
   /** Runs kernel `name`; the result is freed by {@link dispose} unless {@link keep} takes it. */
   run(name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
     const kernel = getKernel(name, this.backendName);
-    if (!kernel) throw new Error(`hybridspike: kernel '${name}' is not registered on backend '${this.backendName}'.`);
+    if (!kernel)
+      throw new Error(`hybridspike: kernel '${name}' is not registered on backend '${this.backendName}'.`);
     const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs }) as TensorInfo | TensorInfo[];
     const info = Array.isArray(out) ? out[0]! : out;
     this.temps.push(info);
@@ -50,7 +51,11 @@ export function padOrCrop(
   const cropR = Math.max(0, -right);
   let y = x;
   if (cropT + cropB + cropL + cropR > 0) {
-    y = r.run('Slice', { x }, { begin: [0, cropT, cropL, 0], size: [n, h - cropT - cropB, w - cropL - cropR, c] });
+    y = r.run(
+      'Slice',
+      { x },
+      { begin: [0, cropT, cropL, 0], size: [n, h - cropT - cropB, w - cropL - cropR, c] },
+    );
   }
   return {
     x: y,

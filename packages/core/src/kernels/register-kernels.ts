@@ -1,6 +1,12 @@
 // Called by initRuntime() after the backends were imported (their stock kernels must be
 // registered before we replace and keep them). Importing this file does nothing.
-import { BatchMatMul, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import {
+  BatchMatMul,
+  getKernel,
+  registerKernel,
+  unregisterKernel,
+  type KernelConfig,
+} from '@tensorflow/tfjs-core';
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
@@ -19,7 +25,11 @@ export function registerKernels(): void {
   if (registered) return;
   registered = true;
   // cpu keeps its stock input gradient: measured faster there than the composed one (bench/kernels.ts).
-  const configs: KernelConfig[] = [makeConv2DBackpropFilter('wasm'), makeConv2DBackpropInput('wasm'), makeConv2DBackpropFilter('cpu')];
+  const configs: KernelConfig[] = [
+    makeConv2DBackpropFilter('wasm'),
+    makeConv2DBackpropInput('wasm'),
+    makeConv2DBackpropFilter('cpu'),
+  ];
   const wasmMatMul = getKernel(BatchMatMul, 'wasm');
   if (wasmMatMul) configs.push(makeBatchMatMul('wasm', wasmMatMul));
   const replaced: string[] = [];
