@@ -1,8 +1,9 @@
+import { componentRefSchema } from '@hybridspike/core';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /** A component by name with its options, as `{ name, ...options }` (a bare string is shorthand). */
-export const componentRef = z.union([z.string(), z.looseObject({ name: z.string() })]);
+export const componentRef = componentRefSchema;
 type Ref = z.infer<typeof componentRef>;
 
 /** One trial's full configuration; unknown keys are errors. */

@@ -1,10 +1,10 @@
 // Registers the model zoo (`model:has8Vgg`, `model:has8ResNet`) in the core registry.
-import { registerOnce } from '@hybridspike/core';
+import { registerOnce, componentRefSchema } from '@hybridspike/core';
 import { z } from 'zod';
 import { has8ResNet } from './models/has8-resnet.js';
 import { has8Vgg } from './models/has8-vgg.js';
 
-const ref = z.union([z.string(), z.looseObject({ name: z.string() })]);
+const ref = componentRefSchema;
 const common = {
   inChannels: z.number().int().positive(),
   numClasses: z.number().int().min(2),

@@ -7,7 +7,7 @@ export { Rng } from './rng.js';
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { NamedArray } from './safetensors.js';
 export { serializeModule, deserializeModule } from './state.js';
-export { Registry, registry, registerOnce, parseOptions } from './registry.js';
+export { Registry, registry, registerOnce, parseOptions, componentRefSchema } from './registry.js';
 export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { KernelRunner } from './kernels/kernel-runner.js';

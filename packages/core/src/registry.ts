@@ -29,6 +29,12 @@ export interface ComponentEntry<K extends string = string, S extends z.ZodType =
 }
 
 /** A `{ name, ...options }` reference to a component, as configs and sweep files write it. */
+/**
+ * Schema of a component reference in configs: a registered name, or `{ name, ...options }`.
+ * The one definition every package's option schemas use.
+ */
+export const componentRefSchema = z.union([z.string(), z.looseObject({ name: z.string() })]);
+
 export interface ComponentRef {
   name: string;
   [option: string]: unknown;

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customGradOp, HybridSpikeError, parseOptions } from '@hybridspike/core';
 import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
-import { rescaleTo01 } from './rescale.js';
+import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
 /** Options of {@link BitPlaneEncoder}; the schema is also what configs and sweep files use. */
@@ -11,7 +11,7 @@ export const bitPlaneOptions = z.object({
   bits: z.number().int().min(1).max(16).default(8),
   /** 'msb': t = 0 carries the most significant plane. */
   order: z.enum(['msb', 'lsb']).default('msb'),
-  rescale: z.enum(['tensor', 'sample', 'none']).default('tensor'),
+  rescale: rescaleOption,
   surrogate: z.enum(['fourier', 'sigsine', 'tanhsine']).default('fourier'),
   /** fourier: number of odd harmonics (integer >= 1); sigsine/tanhsine: slope (default -10). */
   alpha: z.number().optional(),

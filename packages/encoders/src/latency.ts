@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradOp, parseOptions } from '@hybridspike/core';
 import { z } from 'zod';
-import { rescaleTo01 } from './rescale.js';
+import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
 export const latencyOptions = z.object({
   steps: z.number().int().min(2).max(1024).default(8),
-  rescale: z.enum(['tensor', 'sample', 'none']).default('tensor'),
+  rescale: rescaleOption,
   /** Emit a spike at t = T-1 for x01 == 0 too (default: no spike there). */
   spikeOnZero: z.boolean().default(false),
   /** Width (in steps) of the Gaussian bump whose derivative is the surrogate. */

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { customGradOp, parseOptions, Rng } from '@hybridspike/core';
 import { z } from 'zod';
-import { rescaleTo01 } from './rescale.js';
+import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
 export const rateOptions = z.object({
   steps: z.number().int().min(1).max(1024).default(8),
   seed: z.number().int().default(0),
-  rescale: z.enum(['tensor', 'sample', 'none']).default('tensor'),
+  rescale: rescaleOption,
 });
 export type RateOptions = z.input<typeof rateOptions>;
 

@@ -1,9 +1,9 @@
-import { HybridSpikeError, registry, type ComponentRef } from '@hybridspike/core';
+import { HybridSpikeError, registry, type ComponentRef, componentRefSchema } from '@hybridspike/core';
 import { z } from 'zod';
 import type { Surrogate } from './surrogates.js';
 
 /** A surrogate given by name (`'atan'`), by reference (`{ name: 'atan', alpha: 3 }`) or as an object. */
-export const surrogateRef = z.union([z.string(), z.looseObject({ name: z.string() })]);
+export const surrogateRef = componentRefSchema;
 export type SurrogateRef = string | ComponentRef | Surrogate;
 
 /** Options shared by IF, LIF and PLIF (SpikingJelly defaults). */
