@@ -1,0 +1,75 @@
+// Where one training step of has8Vgg b16 (batch 32, 32x32) spends its time on our runtime:
+// tfjs kernel time by category (tf.profile) and the rest of the step (our JS loops: LIF/IF BPTT,
+// bit-plane encoder surrogate, decoders; and framework overhead), median over a few steps.
+// Usage: node --conditions=@hybridspike/source --import tsx packages/trainer/bench/profile-step.ts [--channels 1] [--steps 3]
+import * as tf from '@tensorflow/tfjs-core';
+import { initRuntime } from '@hybridspike/core';
+import { has8Vgg } from '@hybridspike/blocks';
+import { Adam, crossEntropy } from '../src/index.js';
+
+const arg = (name: string, d: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
+const C = Number(arg('--channels', '1'));
+const steps = Number(arg('--steps', '3'));
+const { backend } = await initRuntime();
+const B = 32;
+
+/** Kernel name -> category of the issue's profile. */
+function category(kernel: string): string {
+  if (kernel === 'Conv2D' || kernel === 'FusedConv2D') return 'conv forward (and gradients composed of it)';
+  if (kernel === 'Conv2DBackpropInput') return 'conv input grad';
+  if (kernel === 'Conv2DBackpropFilter') return 'conv filter grad';
+  if (/MatMul/.test(kernel)) return 'matmul (linear layers, fwd + bwd)';
+  if (/Transpose|Reverse|Pad|Slice|Concat|Reshape|Tile|Pack|Unpack/.test(kernel))
+    return 'layout (transpose/pad/slice/concat)';
+  if (/Pool/.test(kernel)) return 'pooling';
+  if (/Sum|Mean|Max|Min|Prod/.test(kernel)) return 'reductions (BatchNorm stats, losses, min-max)';
+  return 'elementwise (BN apply, activations, optimizer, loss)';
+}
+
+const model = has8Vgg({ inChannels: C, numClasses: 10, base: 16 });
+const optimizer = new Adam({ lr: 1e-3, weightDecay: 1e-3 });
+const params = model.parameters();
+const vars = [...params.values()];
+const names = new Map(vars.map((v, i) => [v.name, [...params.keys()][i]!]));
+const x = tf.randomUniform([B, 32, 32, C], 0, 1, 'float32', 1);
+const labels = Uint8Array.from({ length: B }, (_, i) => i % 10);
+const step = () => {
+  const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(x), labels) as tf.Scalar, vars);
+  const g = new Map<string, tf.Tensor>();
+  for (const [k, t] of Object.entries(grads)) g.set(names.get(k)!, t);
+  optimizer.step(params, g);
+  value.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+};
+step(); // warm-up
+const runs: { wall: number; byCat: Map<string, number> }[] = [];
+for (let i = 0; i < steps; i++) {
+  const t0 = performance.now();
+  const info = await tf.profile(step);
+  const wall = performance.now() - t0;
+  const byCat = new Map<string, number>();
+  for (const k of info.kernels)
+    byCat.set(category(k.name), (byCat.get(category(k.name)) ?? 0) + (Number(k.kernelTimeMs) || 0));
+  runs.push({ wall, byCat });
+}
+const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const wall = med(runs.map((r) => r.wall));
+const cats = [...new Set(runs.flatMap((r) => [...r.byCat.keys()]))];
+const rows = cats
+  .map((c) => [c, med(runs.map((r) => r.byCat.get(c) ?? 0))] as const)
+  .sort((a, b) => b[1] - a[1]);
+const kernels = rows.reduce((a, [, ms]) => a + ms, 0);
+console.log(
+  `backend ${backend}; has8Vgg b16, ${C} channel(s), batch ${B}; one training step (fwd + bwd + Adam), median of ${steps} under tf.profile (which adds overhead)`,
+);
+console.log('| category | ms | share |');
+console.log('|---|---|---|');
+for (const [c, ms] of rows) console.log(`| ${c} | ${ms.toFixed(1)} | ${((100 * ms) / wall).toFixed(1)}% |`);
+console.log(
+  `| outside tfjs kernels: JS loops (LIF/IF BPTT, encoder surrogate, decoders), tensor upload/download, framework | ${(wall - kernels).toFixed(1)} | ${((100 * (wall - kernels)) / wall).toFixed(1)}% |`,
+);
+console.log(`| whole step | ${wall.toFixed(1)} | 100% |`);
+console.log(
+  '(kernels our composed gradients run inside them may be counted under both; read shares as rough)',
+);
