@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { LeakyReLU, ReLU } from './layers/activations.js';
 import { BatchNorm } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -21,6 +21,9 @@ export class AnnConvBlock extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return this.pool.forward(this.act.forward(this.bn.forward(this.conv.forward(x))));
   }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return ctx.emit(this.pool, ctx.emit(this.act, ctx.emit(this.bn, ctx.emit(this.conv, x))));
+  }
 }
 
 /** HAS-8 ANN head: (Linear -> LeakyReLU(0.01)) x 3 with widths in -> 1024 -> 512 -> out. */
@@ -39,6 +42,13 @@ export class AnnLinearStack extends Module {
     const a = this.act;
     return a.forward(this.fc3.forward(a.forward(this.fc2.forward(a.forward(this.fc1.forward(x))))));
   }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const a = this.act;
+    return ctx.emit(
+      a,
+      ctx.emit(this.fc3, ctx.emit(a, ctx.emit(this.fc2, ctx.emit(a, ctx.emit(this.fc1, x))))),
+    );
+  }
 }
 
 /** ResNet ANN stem: Conv 7x7/2 -> BatchNorm -> ReLU -> MaxPool 3/2 (pad 1). */
@@ -54,6 +64,9 @@ export class AnnInitConv extends Module {
   }
   forward(x: tf.Tensor): tf.Tensor {
     return this.pool.forward(this.act.forward(this.bn.forward(this.conv.forward(x))));
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return ctx.emit(this.pool, ctx.emit(this.act, ctx.emit(this.bn, ctx.emit(this.conv, x))));
   }
 }
 
@@ -115,5 +128,19 @@ export class AnnResidualBlock extends Module {
     });
     const shortcut = this.downConv ? this.downBn!.forward(this.downConv.forward(x)) : x;
     return tf.relu(tf.add(y, shortcut));
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const g = ctx.g;
+    const p = ctx.pathOf(this);
+    let y = x;
+    this.convs.forEach((c, i) => {
+      y = ctx.emit(this.bns[i]!, ctx.emit(c, y));
+      if (i < this.convs.length - 1) y = { name: g.op('Relu', [y.name]), shape: y.shape };
+    });
+    const sc = this.downConv ? ctx.emit(this.downBn!, ctx.emit(this.downConv, x)) : x;
+    return {
+      name: g.op('Relu', [g.op('Add', [y.name, sc.name], {}, `${p}/add`)], {}, `${p}/out`),
+      shape: y.shape,
+    };
   }
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, Module } from '@hybridspike/core';
+import { HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 
 /** Which side(s) of every fusion block a model builds. */
 export type Branch = 'hybrid' | 'ann' | 'snn';
@@ -22,5 +22,11 @@ export class Fusion extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     if (this.ann && this.snn) return tf.add(this.snn.forward(x), this.ann.forward(x));
     return (this.ann ?? this.snn)!.forward(x);
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const parts = [this.snn, this.ann].filter((b): b is Module => b !== null).map((b) => ctx.emit(b, x));
+    if (parts.length === 1) return parts[0]!;
+    const name = ctx.g.op('Add', [parts[0]!.name, parts[1]!.name], {}, `${ctx.pathOf(this)}/fuse`);
+    return { name, shape: parts[0]!.shape };
   }
 }

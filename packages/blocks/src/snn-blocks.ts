@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { SpikingNeuron } from '@hybridspike/neurons';
 import type { ResidualPlan } from './ann-blocks.js';
 import { BatchNorm } from './layers/batch-norm.js';
@@ -30,8 +30,17 @@ export abstract class EncodeDecodeBlock extends Module {
     super();
   }
   abstract spiking(s: tf.Tensor): tf.Tensor;
+  /** {@link spiking} as ONNX: the same layers on a time-major value `[T, N, ...]`. */
+  abstract spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue;
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => decodeSpikes(this, this.spiking(encodeSpikes(this, x))));
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return ctx.decode(
+      this.spec.decoder,
+      this,
+      this.spikingToOnnx(ctx, ctx.encode(this.spec.encoder, this, x)),
+    );
   }
   /** The neuron layers of this block, by name. */
   neurons(): Map<string, SpikingNeuron> {
@@ -55,6 +64,17 @@ export function decodeSpikes(block: EncodeDecodeBlock, s: tf.Tensor): tf.Tensor 
   return y;
 }
 
+/** ONNX of Conv -> BatchNorm on the folded time axis, then the neuron over T. */
+function convBnLifOnnx(ctx: OnnxLowering, conv: Module, bn: Module, lif: Module, s: OnnxValue): OnnxValue {
+  const T = s.shape[0] as number;
+  return ctx.emit(lif, ctx.unfold(ctx.emit(bn, ctx.emit(conv, ctx.fold(s))), T));
+}
+
+/** ONNX of a per-sample layer on a time-major value. */
+export function perStepOnnx(ctx: OnnxLowering, m: Module, s: OnnxValue): OnnxValue {
+  return ctx.unfold(ctx.emit(m, ctx.fold(s)), s.shape[0] as number);
+}
+
 /** Applies a per-sample layer to `[T, B, ...]`. */
 export function perStep(m: Module, s: tf.Tensor): tf.Tensor {
   return unfoldTime(m.forward(foldTime(s)), s.shape[0]!);
@@ -76,6 +96,9 @@ export class SnnConvBlock extends EncodeDecodeBlock {
     const T = s.shape[0]!;
     const u = unfoldTime(this.bn.forward(this.conv.forward(foldTime(s))), T);
     return perStep(this.pool, this.lif.forward(u));
+  }
+  spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    return perStepOnnx(ctx, this.pool, convBnLifOnnx(ctx, this.conv, this.bn, this.lif, s));
   }
 }
 
@@ -102,6 +125,11 @@ export class SnnLinearStack extends EncodeDecodeBlock {
   spiking(s: tf.Tensor): tf.Tensor {
     let y = s;
     for (let i = 0; i < 3; i++) y = this.lifs[i]!.forward(this.fc[i]!.forward(y));
+    return y;
+  }
+  spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    let y = s;
+    this.fc.forEach((fc, i) => (y = ctx.emit(this.lifs[i]!, ctx.emit(fc, y))));
     return y;
   }
 }
@@ -155,6 +183,23 @@ export class SnnReadoutHead extends EncodeDecodeBlock {
   readoutSpikes(s: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.readout.forward(decodeSpikes(this, this.spiking(s))));
   }
+  spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    // BatchNormalization wants channels at dim 1: fold [T, B, F] to [T*B, F] around it.
+    const T = s.shape[0] as number;
+    let y = s;
+    this.fc.forEach(
+      (fc, i) =>
+        (y = ctx.emit(this.lifs[i]!, ctx.unfold(ctx.emit(this.bns[i]!, ctx.fold(ctx.emit(fc, y))), T))),
+    );
+    return y;
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return ctx.emit(this.readout, super.toOnnx(ctx, x));
+  }
+  /** {@link readoutSpikes} as ONNX. */
+  readoutSpikesToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    return ctx.emit(this.readout, ctx.decode(this.spec.decoder, this, this.spikingToOnnx(ctx, s)));
+  }
 }
 
 /** ResNet SNN stem: encode -> Conv 7x7/2 -> BatchNorm -> LIF -> AvgPool 3/2 (pad 1) -> decode. */
@@ -175,6 +220,9 @@ export class SnnInitConv extends EncodeDecodeBlock {
   spiking(s: tf.Tensor): tf.Tensor {
     const u = unfoldTime(this.bn.forward(this.conv.forward(foldTime(s))), s.shape[0]!);
     return perStep(this.pool, this.lif.forward(u));
+  }
+  spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    return perStepOnnx(ctx, this.pool, convBnLifOnnx(ctx, this.conv, this.bn, this.lif, s));
   }
 }
 
@@ -219,5 +267,11 @@ export class SnnResidualBlock extends EncodeDecodeBlock {
       ? this.downLif!.forward(unfoldTime(this.downBn!.forward(this.downConv.forward(foldTime(s))), T))
       : s;
     return tf.add(y, shortcut);
+  }
+  spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    let y = s;
+    this.convs.forEach((c, i) => (y = convBnLifOnnx(ctx, c, this.bns[i]!, this.lifs[i]!, y)));
+    const sc = this.downConv ? convBnLifOnnx(ctx, this.downConv, this.downBn!, this.downLif!, s) : s;
+    return { name: ctx.g.op('Add', [y.name, sc.name], {}, `${ctx.pathOf(this)}/sew_add`), shape: y.shape };
   }
 }

@@ -13,3 +13,5 @@ export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { KernelRunner } from './kernels/kernel-runner.js';
 export { customGradOp } from './custom-grad.js';
 export type { CustomGradForward } from './custom-grad.js';
+export { isOnnxExportable } from './onnx-lowering.js';
+export type { OnnxValue, OnnxAttr, OnnxGraph, OnnxLowering, OnnxExportable } from './onnx-lowering.js';

@@ -1,4 +1,4 @@
-import { HybridSpikeError, type Module } from '@hybridspike/core';
+import { HybridSpikeError, type Module, type OnnxLowering } from '@hybridspike/core';
 import type { GraphBuilder } from './graph-builder.js';
 
 /** A graph value: its name and full shape ('N' marks the dynamic batch dimension). */
@@ -15,6 +15,8 @@ export interface EmitContext {
   debugSpikes: boolean;
   /** Neuron paths in emission order, when debugSpikes is on. */
   spikeOutputs: { path: string; name: string }[];
+  /** The same, as the interface components that lower themselves (`toOnnx`) receive. */
+  lower: OnnxLowering;
 }
 
 export function pathOf(ctx: EmitContext, m: Module): string {

@@ -9,7 +9,7 @@ import {
   type SpikeEncoder,
 } from '@hybridspike/encoders';
 import { chargeCoefficientsOf, type SpikingNeuron } from './neuron-coefficients.js';
-import type { Module } from '@hybridspike/core';
+import { isOnnxExportable, type Module } from '@hybridspike/core';
 import { notExportable, pathOf, type EmitContext, type Value } from './emit-context.js';
 
 type Rescale = 'tensor' | 'sample' | 'none';
@@ -93,6 +93,8 @@ function latency(ctx: EmitContext, x01: Value, T: number, spikeOnZero: boolean):
 
 /** Encoder `[N, ...] -> [T, N, ...]` as graph ops; rate coding (random) is not exportable. */
 export function emitEncoder(ctx: EmitContext, enc: SpikeEncoder, owner: Module, x: Value): Value {
+  // A plugin's encoder lowers itself (OnnxExportable), like any block.
+  if (isOnnxExportable(enc)) return enc.toOnnx(ctx.lower, x);
   if (enc instanceof BitPlaneEncoder)
     return bitPlanes(ctx, rescale(ctx, x, enc.options.rescale), enc.options.bits, enc.options.order);
   if (enc instanceof LatencyEncoder)
@@ -115,6 +117,7 @@ export function emitEncoder(ctx: EmitContext, enc: SpikeEncoder, owner: Module, 
 
 /** Decoder `[T, N, ...] -> [N, ...]`: a weighted ReduceSum over time. */
 export function emitDecoder(ctx: EmitContext, dec: SpikeDecoder, owner: Module, s: Value): Value {
+  if (isOnnxExportable(dec)) return dec.toOnnx(ctx.lower, s);
   const g = ctx.g;
   const T = s.shape[0] as number;
   const wShape = [T, ...s.shape.slice(1).map(() => 1)];

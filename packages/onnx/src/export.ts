@@ -1,6 +1,6 @@
 import { HybridSpikeError, type Module } from '@hybridspike/core';
 import type { EmitContext } from './emit-context.js';
-import { emit } from './emit-modules.js';
+import { emit, lowering } from './emit-modules.js';
 import { GraphBuilder, valueInfo } from './graph-builder.js';
 import { encodeModel } from './proto.js';
 
@@ -44,7 +44,13 @@ export function exportOnnxDetailed(model: Module, options: ExportOptions): Expor
   const g = new GraphBuilder();
   const paths = new Map<Module, string>();
   for (const [p, m] of model.namedModules()) paths.set(m, p);
-  const ctx: EmitContext = { g, paths, debugSpikes: options.debugSpikes ?? false, spikeOutputs: [] };
+  const ctx = {
+    g,
+    paths,
+    debugSpikes: options.debugSpikes ?? false,
+    spikeOutputs: [],
+  } as unknown as EmitContext;
+  (ctx as { lower: EmitContext['lower'] }).lower = lowering(ctx);
   g.fresh('input');
   const out = emit(ctx, model, { name: 'input', shape: ['N', C, H, W] });
   const logits = g.op('Identity', [out.name], {}, 'logits');

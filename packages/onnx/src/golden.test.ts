@@ -10,11 +10,32 @@ import { exportOnnxDetailed } from './export.js';
  */
 const MODELS = {
   'vgg-hybrid': () => has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3 }),
-  'vgg-ann': () => has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3, branch: 'ann' }),
-  'vgg-snn': () => has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3, branch: 'snn' }),
-  'vgg-snn-layerwise': () => has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3, branch: 'snn', snnTwin: 'layerwise' }),
+  'vgg-ann': () =>
+    has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3, branch: 'ann' }),
+  'vgg-snn': () =>
+    has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3, branch: 'snn' }),
+  'vgg-snn-layerwise': () =>
+    has8Vgg({
+      inChannels: 1,
+      numClasses: 10,
+      base: 2,
+      depth: 2,
+      hidden: [16, 8],
+      seed: 3,
+      branch: 'snn',
+      snnTwin: 'layerwise',
+    }),
   'resnet-hybrid': () => has8ResNet({ inChannels: 3, numClasses: 5, base: 4, layers: [1, 1], seed: 2 }),
-  'resnet-snn-bottleneck': () => has8ResNet({ inChannels: 3, numClasses: 5, base: 4, layers: [1, 1], block: 'bottleneck', seed: 2, branch: 'snn' }),
+  'resnet-snn-bottleneck': () =>
+    has8ResNet({
+      inChannels: 3,
+      numClasses: 5,
+      base: 4,
+      layers: [1, 1],
+      block: 'bottleneck',
+      seed: 2,
+      branch: 'snn',
+    }),
 } as const;
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
@@ -26,7 +47,8 @@ describe('exported bytes of the built-in models are pinned', () => {
     for (const [name, make] of Object.entries(MODELS)) {
       const m = make();
       const shape: [number, number, number] = name.startsWith('vgg') ? [1, 8, 8] : [3, 16, 16];
-      got[name] = `${sha(exportOnnxDetailed(m, { inputShape: shape }).bytes)} ${sha(exportOnnxDetailed(m, { inputShape: shape, debugSpikes: true }).bytes)}`;
+      got[name] =
+        `${sha(exportOnnxDetailed(m, { inputShape: shape }).bytes)} ${sha(exportOnnxDetailed(m, { inputShape: shape, debugSpikes: true }).bytes)}`;
       m.dispose();
     }
     expect(got).toEqual(PINNED);

@@ -159,7 +159,7 @@ describe('ONNX export', () => {
       }
     }
     expect(() => exportOnnxDetailed(new Custom(), { inputShape: [1, 2, 2] })).toThrow(
-      /cannot export '' \(Custom\): no ONNX exporter for this module type/,
+      /cannot export '' \(Custom\): no ONNX lowering for this module type; give its class a `toOnnx\(ctx, x\)` method/,
     );
     expect(() => exportOnnxDetailed(rate, { inputShape: [1, 8, 8], opset: 13 })).toThrow(/opset/);
   });

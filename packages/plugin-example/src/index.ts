@@ -1,7 +1,15 @@
 // An example third-party plugin: importing it registers `surrogate:example-box` and
 // `encoder:example-threshold`. A sweep file loads it with `plugins: ['@hybridspike/plugin-example']`.
+// The encoder describes its own ONNX lowering (`toOnnx`), so models using it export like built-in
+// ones; a surrogate shapes only the backward pass, so it needs none.
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, customGradOp, registerOnce } from '@hybridspike/core';
+import {
+  checkTensor,
+  customGradOp,
+  registerOnce,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import { z } from 'zod';
 
 /** Rectangular surrogate: `1 / width` inside `|x| <= width / 2`, else 0. */
@@ -32,6 +40,20 @@ export class ThresholdEncoder {
       ),
       gradFunc: (dy) => [tf.sum(dy, 0)],
     }))(x);
+  }
+  /** The same as ONNX: `Cast(x >= threshold)` repeated over a new leading time axis. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const g = ctx.g;
+    const { steps, threshold } = this.options;
+    const hit = g.op(
+      'Cast',
+      [g.op('GreaterOrEqual', [x.name, g.floatConst(threshold)])],
+      { to: 1 },
+      'threshold_spike',
+    );
+    const step = g.op('Unsqueeze', [hit, g.intConst([0])]);
+    const name = g.op('Concat', new Array<string>(steps).fill(step), { axis: 0 }, 'threshold_spikes');
+    return { name, shape: [steps, ...x.shape] };
   }
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 
 /** `max(x, slope * x)`; the HAS-8 ANN blocks use slope 0.01. */
 export class LeakyReLU extends Module {
@@ -9,10 +9,19 @@ export class LeakyReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.leakyRelu(x, this.slope);
   }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return {
+      name: ctx.g.op('LeakyRelu', [x.name], { alpha: { float: this.slope } }, ctx.pathOf(this)),
+      shape: x.shape,
+    };
+  }
 }
 
 export class ReLU extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.relu(x);
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return { name: ctx.g.op('Relu', [x.name], {}, ctx.pathOf(this)), shape: x.shape };
   }
 }

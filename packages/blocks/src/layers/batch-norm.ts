@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, customGradOp, HybridSpikeError, Module } from '@hybridspike/core';
+import {
+  checkTensor,
+  customGradOp,
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import { activeRecorder } from './op-recorder.js';
 import { sumLeading } from './reduce-rows.js';
 
@@ -25,6 +32,22 @@ export class BatchNorm extends Module {
     this.bias = this.addParameter('bias', tf.zeros([channels]));
     this.runningMean = this.addBuffer('running_mean', tf.zeros([channels]));
     this.runningVar = this.addBuffer('running_var', tf.ones([channels]));
+  }
+
+  /** ONNX `BatchNormalization` with the running statistics (export is inference). */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const p = ctx.pathOf(this);
+    const g = ctx.g;
+    const C = this.channels;
+    const data = (t: tf.Tensor) => t.dataSync() as Float32Array;
+    const ins = [
+      x.name,
+      g.floatInit(`${p}.weight`, [C], data(this.weight)),
+      g.floatInit(`${p}.bias`, [C], data(this.bias)),
+      g.floatInit(`${p}.running_mean`, [C], data(this.runningMean)),
+      g.floatInit(`${p}.running_var`, [C], data(this.runningVar)),
+    ];
+    return { name: g.op('BatchNormalization', ins, { epsilon: { float: this.eps } }, p), shape: x.shape };
   }
 
   forward(x: tf.Tensor): tf.Tensor {

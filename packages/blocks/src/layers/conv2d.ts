@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
+import { checkTensor, HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { uniform, type InitContext } from './init.js';
 import { activeRecorder } from './op-recorder.js';
 
@@ -44,6 +44,32 @@ export class Conv2d extends Module {
       uniform(ctx, [this.kernel, this.kernel, inChannels, outChannels], bound),
     );
     this.bias = options.bias ? this.addParameter('bias', uniform(ctx, [outChannels], bound)) : null;
+  }
+
+  /** ONNX `Conv` on NCHW; the weight is written as ONNX's `[Cout, Cin, kh, kw]`. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const p = ctx.pathOf(this);
+    const k = this.kernel;
+    const [ci, co] = [this.inChannels, this.outChannels];
+    const wd = this.weight.dataSync() as Float32Array;
+    const nchw = new Float32Array(wd.length);
+    for (let y = 0; y < k; y++)
+      for (let xx = 0; xx < k; xx++)
+        for (let i = 0; i < ci; i++)
+          for (let o = 0; o < co; o++)
+            nchw[((o * ci + i) * k + y) * k + xx] = wd[((y * k + xx) * ci + i) * co + o]!;
+    const inputs = [x.name, ctx.g.floatInit(`${p}.weight`, [co, ci, k, k], nchw)];
+    if (this.bias) inputs.push(ctx.g.floatInit(`${p}.bias`, [co], this.bias.dataSync() as Float32Array));
+    const s = this.stride;
+    const pad = this.padding;
+    const name = ctx.g.op(
+      'Conv',
+      inputs,
+      { kernel_shape: [k, k], strides: [s, s], pads: [pad, pad, pad, pad] },
+      p,
+    );
+    const [h, w] = x.shape.slice(-2) as [number, number];
+    return { name, shape: [x.shape[0]!, co, this.outSize(h), this.outSize(w)] };
   }
 
   /** Output spatial size for an input size (PyTorch's floor formula). */

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
+import { checkTensor, HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { uniform, type InitContext } from './init.js';
 import { activeRecorder } from './op-recorder.js';
 
@@ -25,6 +25,26 @@ export class Linear extends Module {
     const bound = 1 / Math.sqrt(inFeatures);
     this.weight = this.addParameter('weight', uniform(ctx, [inFeatures, outFeatures], bound));
     this.bias = bias ? this.addParameter('bias', uniform(ctx, [outFeatures], bound)) : null;
+  }
+
+  /** ONNX `MatMul` (+ `Add`) on the last axis; the weight keeps tfjs's `[in, out]`. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const p = ctx.pathOf(this);
+    const g = ctx.g;
+    const w = g.floatInit(
+      `${p}.weight`,
+      [this.inFeatures, this.outFeatures],
+      this.weight.dataSync() as Float32Array,
+    );
+    let y = g.op('MatMul', [x.name, w], {}, p);
+    if (this.bias)
+      y = g.op(
+        'Add',
+        [y, g.floatInit(`${p}.bias`, [this.outFeatures], this.bias.dataSync() as Float32Array)],
+        {},
+        `${p}/bias`,
+      );
+    return { name: y, shape: [...x.shape.slice(0, -1), this.outFeatures] };
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, Module } from '@hybridspike/core';
+import { checkTensor, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { foldTime, unfoldTime } from './time-fold.js';
 
 /**
@@ -14,5 +14,8 @@ export class MultiStep extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, 'MultiStep input', 3);
     return unfoldTime(this.inner.forward(foldTime(x)), x.shape[0]!);
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return ctx.unfold(ctx.emit(this.inner, ctx.fold(x)), x.shape[0] as number);
   }
 }

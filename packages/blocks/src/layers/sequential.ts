@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Module } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 
 /** Runs children in order; children are named '0', '1', ... (PyTorch `nn.Sequential`). */
 export class Sequential extends Module {
@@ -12,5 +12,8 @@ export class Sequential extends Module {
     let y = x;
     for (const m of this.layers) y = m.forward(y);
     return y;
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return this.layers.reduce((v, l) => ctx.emit(l, v), x);
   }
 }

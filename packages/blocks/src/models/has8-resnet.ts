@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError } from '@hybridspike/core';
+import { HybridSpikeError, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { AnnInitConv, AnnResidualBlock, residualPlan } from '../ann-blocks.js';
 import { Fusion, type Branch } from '../fusion.js';
 import { initContext } from '../layers/init.js';
@@ -126,6 +126,15 @@ export class Has8ResNet extends HybridModel {
       );
     }
     return this.fc.forward(this.pool.forward(this.stages.forward(this.stem.forward(x))));
+  }
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    if (!this.endToEnd)
+      return ctx.emit(this.fc, ctx.emit(this.pool, ctx.emit(this.stages, ctx.emit(this.stem, x))));
+    const blocks = [this.stem, ...this.stages.layers].map((f) => (f as Fusion).snn as EncodeDecodeBlock);
+    return ctx.emit(
+      this.fc,
+      ctx.decode(this.spec.decoder, this, this.spikingChainToOnnx(ctx, x, blocks, this.pool)),
+    );
   }
 }
 

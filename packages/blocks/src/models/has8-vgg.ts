@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError } from '@hybridspike/core';
+import { HybridSpikeError, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { AnnConvBlock, AnnLinearStack } from '../ann-blocks.js';
 import { Fusion, type Branch } from '../fusion.js';
 import { initContext } from '../layers/init.js';
@@ -118,6 +118,15 @@ export class Has8Vgg extends HybridModel {
       return (this.head.snn as SnnReadoutHead).readoutSpikes(this.spikingChain(x, blocks, this.pool));
     }
     return this.head.forward(this.pool.forward(this.blocks.forward(x)));
+  }
+
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    if (!this.endToEnd) return ctx.emit(this.head, ctx.emit(this.pool, ctx.emit(this.blocks, x)));
+    const blocks = this.blocks.layers.map((f) => (f as Fusion).snn as EncodeDecodeBlock);
+    return (this.head.snn as SnnReadoutHead).readoutSpikesToOnnx(
+      ctx,
+      this.spikingChainToOnnx(ctx, x, blocks, this.pool),
+    );
   }
 }
 

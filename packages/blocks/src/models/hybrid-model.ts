@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkFinite, checkTensor, HybridSpikeError, Module } from '@hybridspike/core';
+import {
+  checkFinite,
+  checkTensor,
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import type { Branch } from '../fusion.js';
-import { encodeSpikes, perStep, type EncodeDecodeBlock } from '../snn-blocks.js';
+import { encodeSpikes, perStep, perStepOnnx, type EncodeDecodeBlock } from '../snn-blocks.js';
 import type { SpikingSpec } from '../spiking-spec.js';
 
 /**
@@ -61,6 +68,18 @@ export abstract class HybridModel extends Module {
       for (const b of blocks) s = b.spiking(s);
       return perStep(pool, s);
     });
+  }
+
+  /** {@link spikingChain} as ONNX. */
+  protected spikingChainToOnnx(
+    ctx: OnnxLowering,
+    x: OnnxValue,
+    blocks: EncodeDecodeBlock[],
+    pool: Module,
+  ): OnnxValue {
+    let s = ctx.encode(this.spec.encoder, this, x);
+    for (const b of blocks) s = b.spikingToOnnx(ctx, s);
+    return perStepOnnx(ctx, pool, s);
   }
 
   /** Smallest input height/width the model's depth allows. */

@@ -1,0 +1,54 @@
+import type { Module } from './module.js';
+
+/** A graph value during ONNX export: its name and full shape (`'N'`: the dynamic batch). */
+export interface OnnxValue {
+  name: string;
+  shape: (number | 'N')[];
+}
+
+/** An ONNX node attribute value. */
+export type OnnxAttr = number | number[] | string | { floats: number[] } | { float: number };
+
+/** The graph a lowering adds to (implemented by `@hybridspike/onnx`). */
+export interface OnnxGraph {
+  /** Adds a node; returns its output name (`hint` names it). */
+  op(opType: string, inputs: string[], attrs?: Record<string, OnnxAttr>, hint?: string): string;
+  /** A float32 initialiser under an exact name: module parameter paths. */
+  floatInit(name: string, dims: number[], data: Float32Array): string;
+  /** A cached float32 scalar constant. */
+  floatConst(value: number): string;
+  /** A cached int64 vector constant (shapes, axes). */
+  intConst(values: number[]): string;
+}
+
+/**
+ * What the exporter hands a component that lowers itself to ONNX: the graph, module paths, and
+ * the exporter's own lowering of everything else (children, spike encoders and decoders).
+ * Defined here, in core, so that blocks and plugins describe their export beside their forward
+ * without depending on the exporter.
+ */
+export interface OnnxLowering {
+  readonly g: OnnxGraph;
+  /** The dotted path of a module in the exported model (initialiser and node names). */
+  pathOf(m: Module): string;
+  /** Lowers a child module (its own `toOnnx`, or the exporter's for built-in parts). */
+  emit(m: Module, x: OnnxValue): OnnxValue;
+  /** The exporter's lowering of a spike encoder / decoder owned by `owner`. */
+  encode(encoder: unknown, owner: Module, x: OnnxValue): OnnxValue;
+  decode(decoder: unknown, owner: Module, spikes: OnnxValue): OnnxValue;
+  /** `[T, N, ...]` -> `[T*N, ...]` and back. */
+  fold(v: OnnxValue): OnnxValue;
+  unfold(v: OnnxValue, T: number): OnnxValue;
+  /** Fails naming the module's path and why. */
+  notExportable(m: Module, why: string): never;
+}
+
+/** A component that describes its own ONNX lowering, once, beside its forward. */
+export interface OnnxExportable {
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue;
+}
+
+/** Whether `m` lowers itself to ONNX. */
+export function isOnnxExportable(m: unknown): m is OnnxExportable {
+  return typeof (m as Partial<OnnxExportable> | null)?.toOnnx === 'function';
+}
