@@ -21,7 +21,47 @@ export const neuronOptions = z.object({
   /** Keep the last forward's membrane potentials (pre-reset) for inspection and parity checks. */
   recordMembrane: z.boolean().default(false),
 });
-export type NeuronOptions = Omit<z.input<typeof neuronOptions>, 'surrogate'> & { surrogate?: SurrogateRef };
+/**
+ * Options of IF, LIF and PLIF (SpikingJelly defaults). Per time step, with membrane `v` starting
+ * at `vReset` for every new input: charge (LIF) `h = v + (x - (v - vReset)) / tau` (IF: `h = v + x`),
+ * fire `s = h >= vThreshold ? 1 : 0`, reset `v = s ? vReset : h` (hard) or `v = h - s * vThreshold`
+ * (soft, `vReset: null`).
+ */
+export interface NeuronOptions {
+  /** Membrane time constant `tau` (LIF; PLIF's initial value, learnt as `1 / sigmoid(w)`). Default 2, at least 1. */
+  tau?: number;
+  /** Firing threshold: a spike when the charged membrane `h >= vThreshold`. Default 1. */
+  vThreshold?: number;
+  /**
+   * Hard-reset value: after a spike the membrane is set to it; also the resting value the charge
+   * decays towards. `null` means soft reset: subtract `vThreshold` instead (and rest at 0). Default 0.
+   */
+  vReset?: number | null;
+  /**
+   * Charge form: `true` (default) `v + (x - (v - vReset)) / tau` (the input is divided by tau too);
+   * `false` `v - (v - vReset) / tau + x`.
+   */
+  decayInput?: boolean;
+  /** Stop the gradient through the spike in the reset term (SpikingJelly's `detach_reset`). Default false. */
+  detachReset?: boolean;
+  /**
+   * Surrogate derivative of the spike for the backward pass: a registered name (`'atan'`, default,
+   * alpha 2: `alpha/2 / (1 + (pi/2 alpha x)^2)`; `'sigmoid'`, alpha 4; `'fastSigmoid'`, slope 25;
+   * `'triangle'`, width 1), a reference with parameters (`{ name: 'atan', alpha: 3 }`), or an
+   * object with `grad(x)`; `x = h - vThreshold`.
+   */
+  surrogate?: SurrogateRef;
+  /** Keep the last forward's pre-reset membrane potentials (`lastMembrane`) for inspection. Default false. */
+  recordMembrane?: boolean;
+}
+
+// The schema above validates exactly these options: a compile-time check that the two agree.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesOptions: Same<
+  Omit<z.input<typeof neuronOptions>, 'surrogate'>,
+  Omit<NeuronOptions, 'surrogate'>
+> = true;
+void schemaMatchesOptions;
 export type ResolvedNeuronOptions = Omit<z.output<typeof neuronOptions>, 'surrogate'>;
 
 /** Resolves a surrogate option through the registry (objects with a `grad` pass as they are). */
