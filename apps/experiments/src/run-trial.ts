@@ -1,18 +1,17 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, serializeModule } from '@hybridspike/core';
-import { countOps, type HybridModel } from '@hybridspike/blocks';
+import type { HybridModel } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
-import { recordMembranes } from '@hybridspike/neurons';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
 import { closeRun, type Metric, type Tracker } from '@hybridspike/tracking';
-import { evaluate, fit, type EpochLog } from '@hybridspike/trainer';
+import { fit, type EpochLog } from '@hybridspike/trainer';
 import { rmSync } from 'node:fs';
-import { buildData, buildModel, buildOptimizer, firstImages } from './build.js';
+import { buildData, buildModel, buildOptimizer, firstImages, type TrialData } from './build.js';
+import { measureTrial, type TrialMeasures } from './trial-measure.js';
 import { lockTrial, type LockOwner } from './trial-lock.js';
 import { openTrialRun, trialCheckpointDir } from './trial-run.js';
 import { flatten } from './config.js';
-import { rasterChart, renderSvg, type RasterPoint } from './plots.js';
+import { rasterChart, renderSvg } from './plots.js';
 import { gitSha, packageVersions } from './provenance.js';
 import type { Trial } from './sweep.js';
 
@@ -61,36 +60,6 @@ export async function finishedRuns(tracker: Tracker, experimentId: string, hash:
   return (await tracker.searchRuns([experimentId], { [TAG.hash]: hash, [TAG.kind]: 'trial' })).filter(
     (r) => r.info.status === 'FINISHED' && r.info.lifecycleStage !== 'deleted',
   );
-}
-
-/** Spikes of the first sample through every neuron layer (first 48 neurons of each); silent layers are kept. */
-function rasterPoints(model: HybridModel, x: tf.Tensor): { points: RasterPoint[]; steps: number } {
-  const wasTraining = model.training;
-  model.eval();
-  let records: ReturnType<typeof recordMembranes>['records'];
-  try {
-    records = recordMembranes(model, () =>
-      tf.tidy(() => void model.forward(tf.slice(x, [0], [1])).dataSync()),
-    ).records;
-  } finally {
-    model.train(wasTraining);
-  }
-  const points: RasterPoint[] = [];
-  let steps = 1;
-  for (const [path, { h, shape, threshold }] of records) {
-    const T = shape[0]!;
-    steps = Math.max(steps, T);
-    const per = h.length / T;
-    const layer: RasterPoint[] = [];
-    for (let t = 0; t < T; t++)
-      for (let i = 0; i < Math.min(48, per); i++)
-        if (h[t * per + i]! >= threshold) layer.push({ layer: path, t, neuron: i, spike: true });
-    // A silent layer still gets its panel, labelled, with one invisible point.
-    points.push(
-      ...(layer.length ? layer : [{ layer: `${path} (no spikes)`, t: 0, neuron: 0, spike: false }]),
-    );
-  }
-  return { points, steps };
 }
 
 /** Exports `model` to ONNX and checks it in onnxruntime on the first `samples` test images. */
@@ -205,54 +174,26 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
   if (ctx.force) rmSync(checkpointDir, { recursive: true, force: true });
   const { backend } = await initRuntime();
   const c = trial.config;
+  // build
   const data = buildData(c);
   const model = buildModel(c, data.train);
   const { optimizer, schedule } = buildOptimizer(c);
-  const sha = gitSha();
-  const tags: Record<string, string> = {
-    [TAG.sweep]: ctx.sweepName,
-    [TAG.index]: String(trial.index),
-    [TAG.hash]: trial.hash,
-    [TAG.seed]: String(c.seed),
-    [TAG.backend]: backend,
-    [TAG.node]: process.version,
-    [TAG.versions]: JSON.stringify(packageVersions()),
-    [TAG.plugins]: JSON.stringify(ctx.plugins),
-    [TAG.overrides]: JSON.stringify(trial.overrides),
-    [TAG.kind]: 'trial',
-    ...SOURCE_TAGS,
-    ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
-    ...ctx.extraTags,
-  };
+  const tags = trialTags(trial, ctx, backend);
   const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () =>
     ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }),
   );
-  const run = { runId: opened.runId };
-  if (opened.resumed) await ctx.tracker.setTags(run.runId, tags);
-  const log = async (ms: Metric[]) => ctx.tracker.logMetrics(run.runId, ms);
+  const runId = opened.runId;
+  if (opened.resumed) await ctx.tracker.setTags(runId, tags);
+  const log = async (ms: Metric[]) => ctx.tracker.logMetrics(runId, ms);
   let closing = false;
   const pending: Promise<unknown>[] = [];
   try {
-    await ctx.tracker.logParams(run.runId, {
-      ...flatten(c),
-      parameter_count: model.parameterCount(),
-      train_samples: data.train.count,
-      validation_samples: data.validation?.count ?? 0,
-      test_samples: data.test.count,
-    });
-    await ctx.tracker.logArtifactBytes(
-      run.runId,
-      'config.json',
-      JSON.stringify(
-        { config: c, overrides: trial.overrides, hash: trial.hash, sweep: ctx.sweepName, index: trial.index },
-        null,
-        2,
-      ),
-    );
+    await recordStart(ctx, runId, trial, model, data);
     if (!ctx.quiet)
       console.error(
-        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${run.runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`,
+        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`,
       );
+    // train
     const result = await fit(model, {
       train: data.train,
       validation: data.validation ?? undefined,
@@ -272,70 +213,35 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
         // Epochs the checkpoint restored whose metrics never reached the run (killed between the
         // checkpoint and the log): log them now, so the run's history has every epoch once.
         onResume: async (restored) => {
-          const have = new Set((await ctx.tracker.getMetricHistory(run.runId, 'loss')).map((m) => m.step));
+          const have = new Set((await ctx.tracker.getMetricHistory(runId, 'loss')).map((m) => m.step));
           const missing = restored.filter((e) => !have.has(e.epoch));
           if (missing.length) await log(missing.flatMap(epochMetrics));
         },
-        onEpochEnd: (e: EpochLog) => {
-          pending.push(log(epochMetrics(e)));
-        },
+        onEpochEnd: (e: EpochLog) => void pending.push(log(epochMetrics(e))),
       },
     });
     await Promise.all(pending);
     if (result.interrupted) {
-      await closeRun(ctx.tracker, run.runId, 'KILLED');
-      return { skipped: false, runId: run.runId, metrics: {}, checkpointDir };
+      await closeRun(ctx.tracker, runId, 'KILLED');
+      return { skipped: false, runId, metrics: {}, checkpointDir };
     }
-    const ev = evaluate(model, data.test, { batchSize: c.train.batchSize, normalize: data.normalize });
-    const sample = firstImages(data.test, 8);
-    const ops = countOps(model, sample);
-    const metrics: Record<string, number> = {
-      test_accuracy: ev.accuracy,
-      test_loss: ev.loss,
-      test_top5: ev.top5,
-      ...(result.bestEpoch !== null
-        ? { best_val_accuracy: result.bestMetric!, best_epoch: result.bestEpoch }
-        : {}),
-      macs: ops.macs,
-      sops: ops.sops,
-      acs: ops.acs,
-      energy_pj: ops.energyPicojoules,
-      energy_ann_pj: ops.branches.ann.energyPicojoules,
-      energy_snn_pj: ops.branches.snn.energyPicojoules,
-      energy_shared_pj: ops.branches.shared.energyPicojoules,
-      train_seconds: result.history.reduce((a, h) => a + h.seconds, 0),
-    };
-    await log(Object.entries(metrics).map(([key, value]) => ({ key, value, step: c.train.epochs })));
-    await ctx.tracker.logArtifactBytes(run.runId, 'ops.json', JSON.stringify(ops, null, 2));
-    const raster = rasterPoints(model, sample);
-    sample.dispose();
-    if (raster.points.length) {
-      const title = `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`;
-      await ctx.tracker.logArtifactBytes(
-        run.runId,
-        'raster.svg',
-        await renderSvg(rasterChart(raster.points, title, raster.steps)),
-      );
-    }
-    await ctx.tracker.logArtifactBytes(
-      run.runId,
-      'model.safetensors',
-      serializeModule(model, { config_hash: trial.hash }),
-    );
-    if (c.export.onnx) await exportAndCheck(ctx.tracker, run.runId, model, data.test, c.export.checkSamples);
+    // measure, record, export
+    const measured = measureTrial(model, data, c, result);
+    await recordMeasures(ctx, runId, trial, model, measured);
+    if (c.export.onnx) await exportAndCheck(ctx.tracker, runId, model, data.test, c.export.checkSamples);
     closing = true;
-    await closeRun(ctx.tracker, run.runId, 'FINISHED');
+    await closeRun(ctx.tracker, runId, 'FINISHED');
     if (!ctx.quiet)
       console.error(
-        `[hybridspike] trial ${trial.index} done: test accuracy ${(100 * ev.accuracy).toFixed(2)}%, ${(ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`,
+        `[hybridspike] trial ${trial.index} done: test accuracy ${(100 * measured.metrics.test_accuracy!).toFixed(2)}%, ${(measured.ops.energyPicojoules / 1e6).toFixed(2)} uJ/inference`,
       );
-    return { skipped: false, runId: run.runId, metrics, checkpointDir };
+    return { skipped: false, runId, metrics: measured.metrics, checkpointDir };
   } catch (e) {
     await Promise.allSettled(pending);
     // Closing FINISHED failed: the trial's work is done and logged; do not turn it into FAILED.
     if (closing) throw e;
     try {
-      await closeRun(ctx.tracker, run.runId, 'FAILED', {
+      await closeRun(ctx.tracker, runId, 'FAILED', {
         tags: { 'hybridspike.error': String((e as Error).message).slice(0, 4000) },
       });
     } catch (closeError) {
@@ -346,6 +252,80 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     model.dispose();
     optimizer.dispose();
   }
+}
+
+/** The tags every trial run carries (provenance, identity, MLflow's source tags). */
+function trialTags(trial: Trial, ctx: TrialContext, backend: string): Record<string, string> {
+  const sha = gitSha();
+  return {
+    [TAG.sweep]: ctx.sweepName,
+    [TAG.index]: String(trial.index),
+    [TAG.hash]: trial.hash,
+    [TAG.seed]: String(trial.config.seed),
+    [TAG.backend]: backend,
+    [TAG.node]: process.version,
+    [TAG.versions]: JSON.stringify(packageVersions()),
+    [TAG.plugins]: JSON.stringify(ctx.plugins),
+    [TAG.overrides]: JSON.stringify(trial.overrides),
+    [TAG.kind]: 'trial',
+    ...SOURCE_TAGS,
+    ...(sha ? { [TAG.git]: sha, 'mlflow.source.git.commit': sha.replace(/-dirty$/, '') } : {}),
+    ...ctx.extraTags,
+  };
+}
+
+/** Record step, before training: params (flattened config, sizes) and the config artifact. */
+async function recordStart(
+  ctx: TrialContext,
+  runId: string,
+  trial: Trial,
+  model: HybridModel,
+  data: TrialData,
+): Promise<void> {
+  await ctx.tracker.logParams(runId, {
+    ...flatten(trial.config),
+    parameter_count: model.parameterCount(),
+    train_samples: data.train.count,
+    validation_samples: data.validation?.count ?? 0,
+    test_samples: data.test.count,
+  });
+  const record = {
+    config: trial.config,
+    overrides: trial.overrides,
+    hash: trial.hash,
+    sweep: ctx.sweepName,
+    index: trial.index,
+  };
+  await ctx.tracker.logArtifactBytes(runId, 'config.json', JSON.stringify(record, null, 2));
+}
+
+/** Record step, after training: final metrics, op counts, the raster and the weights. */
+async function recordMeasures(
+  ctx: TrialContext,
+  runId: string,
+  trial: Trial,
+  model: HybridModel,
+  m: TrialMeasures,
+): Promise<void> {
+  const step = trial.config.train.epochs;
+  await ctx.tracker.logMetrics(
+    runId,
+    Object.entries(m.metrics).map(([key, value]) => ({ key, value, step })),
+  );
+  await ctx.tracker.logArtifactBytes(runId, 'ops.json', JSON.stringify(m.ops, null, 2));
+  if (m.raster.points.length) {
+    const title = `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`;
+    await ctx.tracker.logArtifactBytes(
+      runId,
+      'raster.svg',
+      await renderSvg(rasterChart(m.raster.points, title, m.raster.steps)),
+    );
+  }
+  await ctx.tracker.logArtifactBytes(
+    runId,
+    'model.safetensors',
+    serializeModule(model, { config_hash: trial.hash }),
+  );
 }
 
 /** Rebuilds a finished trial's model from its logged weights (for export of the best model). */
