@@ -1,64 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
-import { BitPlaneEncoder } from '@hybridspike/encoders';
+import { TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BitPlaneEncoder } from '@hybridspike/encoders';
 import { countOps, PICOJOULES_PER_AC, PICOJOULES_PER_MAC, spikeCountScale } from './count-ops.js';
-import { BatchNorm } from './layers/batch-norm.js';
-import { MultiStep } from './layers/multi-step.js';
-import { AvgPool2d, MaxPool2d } from './layers/pool.js';
+import type { Fusion } from './fusion.js';
 import { has8Vgg } from './models/has8-vgg.js';
 import type { SnnConvBlock, SnnLinearStack } from './snn-blocks.js';
-import type { Fusion } from './fusion.js';
 
 for (const backend of TEST_BACKENDS) {
-  describe(`layers on ${backend}`, () => {
+  describe(`countOps on ${backend}`, () => {
     beforeAll(() => useBackend(backend));
-
-    it('BatchNorm follows PyTorch: biased variance to normalise, unbiased into running_var', () => {
-      const bn = new BatchNorm(1, 0.1);
-      const x = tf.tensor([1, 2, 3, 6], [4, 1]);
-      const y = bn.forward(x).dataSync();
-      // mean 3, biased var 3.5, unbiased 14/3
-      const expected = [1, 2, 3, 6].map((v) => (v - 3) / Math.sqrt(3.5 + 1e-5));
-      expect(maxRelDiff(y, expected)).toBeLessThan(1e-5);
-      expect(bn.runningMean.dataSync()[0]).toBeCloseTo(0.3, 6);
-      expect(bn.runningVar.dataSync()[0]).toBeCloseTo(0.9 + 0.1 * (14 / 3), 6);
-      bn.eval();
-      const z = bn.forward(tf.tensor([[1]])).dataSync()[0]!;
-      expect(z).toBeCloseTo((1 - 0.3) / Math.sqrt(0.9 + 0.1 * (14 / 3) + 1e-5), 5);
-    });
-
-    it('multi-step BatchNorm takes statistics over T*B*H*W', () => {
-      const ms = new MultiStep(new BatchNorm(2));
-      const x = tf.randomNormal([3, 2, 2, 2, 2], 1, 2, 'float32', 4);
-      const y = ms.forward(x);
-      expect(y.shape).toEqual([3, 2, 2, 2, 2]);
-      const mean = tf.mean(y, [0, 1, 2, 3]).dataSync();
-      expect(Math.abs(mean[0]!) + Math.abs(mean[1]!)).toBeLessThan(1e-5);
-      // Biased variance over all T*B*H*W = 24 values of a channel is 1 ...
-      const variance = tf.moments(y, [0, 1, 2, 3]).variance.dataSync();
-      for (const v of variance) expect(v).toBeCloseTo(1, 3);
-      // ... while a single time step is not normalised on its own (statistics are pooled).
-      const perStep = tf.moments(y, [1, 2, 3]).mean.arraySync() as number[][];
-      expect(Math.max(...perStep.flat().map(Math.abs))).toBeGreaterThan(0.05);
-      // running stats, by hand from the data: 0.9 * init + 0.1 * batch (unbiased variance, n = 24)
-      const xs = x.arraySync() as number[][][][][];
-      for (let c = 0; c < 2; c++) {
-        const vals = xs.flat(3).map((px) => px[c]!);
-        const m = vals.reduce((a, b) => a + b, 0) / vals.length;
-        const unbiased = vals.reduce((a, b) => a + (b - m) ** 2, 0) / (vals.length - 1);
-        const bn = ms.inner as BatchNorm;
-        expect(bn.runningMean.dataSync()[c]).toBeCloseTo(0.1 * m, 5);
-        expect(bn.runningVar.dataSync()[c]).toBeCloseTo(0.9 + 0.1 * unbiased, 4);
-      }
-    });
-
-    it('AvgPool2d counts padding as zeros and MaxPool2d ignores it (PyTorch)', () => {
-      const x = tf.ones([1, 2, 2, 1]);
-      expect(Array.from(new AvgPool2d(3, 2, 1).forward(x).dataSync())).toEqual([Math.fround(4 / 9)]);
-      expect(Array.from(new MaxPool2d(3, 2, 1).forward(tf.neg(x)).dataSync())).toEqual([-1]);
-      expect(() => new AvgPool2d(2).forward(tf.ones([1, 1, 1, 1]))).toThrow(/smaller than its window/);
-    });
 
     it('countOps matches a hand count on a tiny model', () => {
       const m = has8Vgg({
@@ -159,29 +110,3 @@ function recordSpikes(
   tf.tidy(() => void m.forward(x).dataSync());
   return neuron.lastSpikeCount;
 }
-
-describe('BatchNorm gradient', () => {
-  beforeAll(() => useBackend('cpu'));
-  it('matches tf.batchNorm autodiff for x, gamma and beta', () => {
-    const x = tf.randomNormal([4, 3, 3, 5], 0.5, 2, 'float32', 7);
-    const dy = tf.randomNormal([4, 3, 3, 5], 0, 1, 'float32', 8);
-    const bn = new BatchNorm(5);
-    bn.weight.assign(tf.randomNormal([5], 1, 0.3, 'float32', 9));
-    bn.bias.assign(tf.randomNormal([5], 0, 0.3, 'float32', 10));
-    const ref = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-      const { mean, variance } = tf.moments(a, [0, 1, 2]);
-      return tf.batchNorm(a, mean, variance, b, g, 1e-5);
-    });
-    const args = [x, tf.clone(bn.weight), tf.clone(bn.bias)];
-    const r = ref(args, dy);
-    // Our op reads gamma and beta through the variables, so their gradients come from variableGrads.
-    const { grads } = tf.variableGrads(
-      () => tf.sum(tf.mul(bn.forward(x), dy)) as tf.Scalar,
-      [bn.weight, bn.bias],
-    );
-    const dx = tf.grad((a: tf.Tensor) => bn.forward(a))(x, dy);
-    expect(maxRelDiff(dx.dataSync(), r[0]!.dataSync())).toBeLessThan(1e-4);
-    expect(maxRelDiff(grads[bn.weight.name]!.dataSync(), r[1]!.dataSync())).toBeLessThan(1e-4);
-    expect(maxRelDiff(grads[bn.bias.name]!.dataSync(), r[2]!.dataSync())).toBeLessThan(1e-4);
-  });
-});
