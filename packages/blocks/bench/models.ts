@@ -3,7 +3,7 @@
 // Usage: pnpm --filter @hybridspike/blocks bench [--steps N] [--channels 1,3]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
-import { medianMs } from '@hybridspike/core/testing';
+import { medianMs } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '../src/index.js';
 
 const arg = (name: string, d: string) =>

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BitPlaneEncoder } from '@hybridspike/encoders';
 import { countOps, PICOJOULES_PER_AC, PICOJOULES_PER_MAC, spikeCountScale } from './count-ops.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registry, Rng } from '@hybridspike/core';
-import { TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { has8ResNet } from './models/has8-resnet.js';
 import { has8Vgg } from './models/has8-vgg.js';

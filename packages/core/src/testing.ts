@@ -1,3 +1,5 @@
+// Test and bench helpers shared by the packages of this repository (subpath /internal/testing):
+// not part of the public API; their signatures may change in any release.
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, type BackendName } from './runtime.js';
 

@@ -4,7 +4,7 @@
 // Usage: pnpm --filter @hybridspike/encoders bench
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
-import { medianMs } from '@hybridspike/core/testing';
+import { medianMs } from '@hybridspike/core/internal/testing';
 import { BitPlaneEncoder } from '../src/index.js';
 
 const reps = 20;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '@hybridspike/core';
-import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BitPlaneEncoder } from './bitplane.js';
 import { decodeBitPlane } from './decoders.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBitPlane, decodeRate } from './decoders.js';
 

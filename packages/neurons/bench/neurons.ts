@@ -3,7 +3,7 @@
 // Usage: pnpm --filter @hybridspike/neurons bench [--backend wasm|cpu] [--reps N]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime, type BackendName } from '@hybridspike/core';
-import { medianMs } from '@hybridspike/core/testing';
+import { medianMs } from '@hybridspike/core/internal/testing';
 import { LIF } from '../src/index.js';
 import { unfusedNeuron } from '../src/internal.js';
 import '../src/plugin.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registry, Rng } from '@hybridspike/core';
-import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { z } from 'zod';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { IF, LIF, PLIF, type SpikingNeuron } from './neuron.js';

@@ -3,7 +3,7 @@
 // Usage: pnpm --filter @hybridspike/onnx bench [--reps N] [--threads N]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
-import { medianMs } from '@hybridspike/core/testing';
+import { medianMs } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import * as ort from 'onnxruntime-node';
 import { exportOnnx } from '../src/index.js';

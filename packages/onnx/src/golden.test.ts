@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8ResNet, has8Vgg } from '@hybridspike/blocks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnxDetailed } from './export.js';

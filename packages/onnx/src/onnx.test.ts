@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '@hybridspike/core';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8ResNet, has8Vgg, type HybridModel } from '@hybridspike/blocks';
 import { BitPlaneEncoder, LatencyEncoder, RateEncoder, TemporalBitEncoder } from '@hybridspike/encoders';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registry } from '@hybridspike/core';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import '@hybridspike/plugin-example';
 import { beforeAll, describe, expect, it } from 'vitest';

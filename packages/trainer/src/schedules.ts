@@ -23,22 +23,17 @@ export function warmupCosine(epochs: number, warmup = 5, minLr = 0): Schedule {
   };
 }
 
+/** Options of each schedule, by name: the one definition the union and the registry use. */
+export const scheduleOptionsByName = {
+  constant: z.object({}),
+  step: z.object({ stepSize: z.number().int().positive(), gamma: z.number().positive().default(0.1) }),
+  warmupCosine: z.object({ warmup: z.number().int().min(0).default(5), minLr: z.number().min(0).default(0) }),
+} as const;
+
 export const scheduleOptions = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('constant') }).strict(),
-  z
-    .object({
-      name: z.literal('step'),
-      stepSize: z.number().int().positive(),
-      gamma: z.number().positive().default(0.1),
-    })
-    .strict(),
-  z
-    .object({
-      name: z.literal('warmupCosine'),
-      warmup: z.number().int().min(0).default(5),
-      minLr: z.number().min(0).default(0),
-    })
-    .strict(),
+  scheduleOptionsByName.constant.extend({ name: z.literal('constant') }).strict(),
+  scheduleOptionsByName.step.extend({ name: z.literal('step') }).strict(),
+  scheduleOptionsByName.warmupCosine.extend({ name: z.literal('warmupCosine') }).strict(),
 ]);
 export type ScheduleConfig = z.input<typeof scheduleOptions>;
 

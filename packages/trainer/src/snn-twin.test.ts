@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg, type HybridModel } from '@hybridspike/blocks';
 import { SpikingNeuron } from '@hybridspike/neurons';
 import { loadMnistNpm, resizeDataset, subset } from '@hybridspike/data';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Module, Rng } from '@hybridspike/core';
-import { useBackend } from '@hybridspike/core/testing';
+import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BatchNorm } from './batch-norm.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TEST_BACKENDS, useBackend } from '@hybridspike/core/testing';
+import { TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AvgPool2d, MaxPool2d } from './pool.js';
 
