@@ -28,6 +28,32 @@ base:
   train: { epochs: 1, batchSize: 32 }
 ${extra}`;
 
+/** A signal that reads as aborted from its (n+1)-th check on: fit checks it once per batch. */
+function abortAfterReads(n: number): AbortSignal {
+  let reads = 0;
+  return {
+    get aborted() {
+      return ++reads > n;
+    },
+  } as AbortSignal;
+}
+
+/** A sweep file opened into a fresh workspace, with the context `runTrial` needs. */
+async function freshTrialWorkspace(file: string) {
+  const { loaded, plugins } = await openSweep(file);
+  const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
+  const exp = await ws.tracker.getOrCreateExperiment('tiny');
+  const ctx = {
+    tracker: ws.tracker,
+    experimentId: exp,
+    sweepName: 'tiny',
+    runsDir: ws.runsDir,
+    plugins,
+    quiet: true,
+  };
+  return { loaded, ws, exp, ctx };
+}
+
 function sweepFile(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hs-sweep-'));
   const f = join(dir, 'sweep.yaml');
@@ -290,13 +316,8 @@ describe('running sweeps', () => {
     });
     const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
     const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    let reads = 0;
     // Aborts when the first batch of epoch 2 starts (2 batches per epoch): a kill mid-run.
-    const signal = {
-      get aborted() {
-        return ++reads > 2;
-      },
-    } as AbortSignal;
+    const signal = abortAfterReads(2);
     const killed = await runTrial(trial, {
       tracker: ws.tracker,
       experimentId: exp,
@@ -322,24 +343,9 @@ describe('running sweeps', () => {
 
   it('a corrupt checkpoint fails its trial naming the file, shows as FAILED, and --force discards it', async () => {
     const f = sweepFile(tiny().replace('epochs: 1', 'epochs: 2'));
-    const { loaded, plugins } = await openSweep(f);
+    const { loaded, ws, exp, ctx } = await freshTrialWorkspace(f);
     const trial = loaded.trials[0]!;
-    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-    const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    let reads = 0;
-    const signal = {
-      get aborted() {
-        return ++reads > 2;
-      },
-    } as AbortSignal;
-    const ctx = {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-    };
+    const signal = abortAfterReads(2);
     const killed = await runTrial(trial, { ...ctx, signal });
     const state = join(killed.checkpointDir, 'trainer.json');
     writeFileSync(state, '{"epoch": 1, "hist');
@@ -352,17 +358,7 @@ describe('running sweeps', () => {
 
   it('two sweeps of one file in one folder never run a trial twice (a lock per trial)', async () => {
     const f = sweepFile(tiny());
-    const { loaded, plugins } = await openSweep(f);
-    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-    const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const ctx = {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-    };
+    const { loaded, ws, exp, ctx } = await freshTrialWorkspace(f);
     const [a, b] = await Promise.all([runTrial(loaded.trials[0]!, ctx), runTrial(loaded.trials[0]!, ctx)]);
     expect([a.lockedBy, b.lockedBy].filter(Boolean).length).toBe(1);
     expect((await ws.tracker.searchRuns([exp])).length).toBe(1);

@@ -10,12 +10,12 @@ import {
   writeFileSync,
   appendFileSync,
 } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import {
   checkMetric,
+  localUser,
   MLFLOW_LIMITS,
   STATUS_CODES,
   STATUS_NAMES,
@@ -189,7 +189,7 @@ export class FileStore implements Tracker {
       start_time: options.startTime ?? Date.now(),
       status: STATUS_CODES.RUNNING,
       tags: [],
-      user_id: safeUser(),
+      user_id: localUser(),
     };
     for (const sub of ['params', 'metrics', 'tags', 'artifacts'])
       mkdirSync(join(dir, sub), { recursive: true });
@@ -324,14 +324,6 @@ export class FileStore implements Tracker {
       .split('\n')
       .filter(Boolean)
       .map((l) => parseMetricLine(key, l));
-  }
-}
-
-function safeUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
   }
 }
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import {
   checkMetric,
+  localUser,
   MLFLOW_LIMITS,
   TrackingError,
   type Metric,
@@ -399,14 +399,6 @@ export function jsonDouble(v: number): number | string {
   if (v === Infinity) return 'Infinity';
   if (v === -Infinity) return '-Infinity';
   return v;
-}
-
-function localUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return 'unknown';
-  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 /** MLflow run status (the REST API's names; the FileStore stores 1/3/4/5). */
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
@@ -110,5 +111,14 @@ export function checkMetric(m: Metric): void {
       `metric '${m.key}' has timestamp ${m.timestamp}; MLflow timestamps are integer milliseconds.`,
       'INVALID_PARAMETER_VALUE',
     );
+  }
+}
+
+/** The local user name for `mlflow.user` (MLflow's default), or 'unknown' where none is set. */
+export function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
   }
 }
