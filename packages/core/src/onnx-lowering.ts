@@ -15,8 +15,8 @@ export interface OnnxGraph {
   op(opType: string, inputs: string[], attrs?: Record<string, OnnxAttr>, hint?: string): string;
   /** A float32 initialiser under an exact name: module parameter paths. */
   floatInit(name: string, dims: number[], data: Float32Array): string;
-  /** A cached float32 scalar constant. */
-  floatConst(value: number): string;
+  /** A cached float32 constant: a scalar, or a vector laid out as `dims`. */
+  floatConst(values: number | number[], dims?: number[]): string;
   /** A cached int64 vector constant (shapes, axes). */
   intConst(values: number[]): string;
 }

@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { customGradOp, HybridSpikeError, parseOptions } from '@hybridspike/core';
+import {
+  customGradOp,
+  HybridSpikeError,
+  parseOptions,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
+import { bitPlanesOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
@@ -81,6 +88,16 @@ export class BitPlaneEncoder implements SpikeEncoder {
   }
 
   /** The staircase with its surrogate gradient, from levels `q` in [0, 2^bits-1]. */
+  /** ONNX: the rescale, then each plane as Floor/Div/Mod(fmod), stacked over time. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    return bitPlanesOnnx(
+      ctx,
+      rescaleOnnx(ctx, x, this.options.rescale),
+      this.options.bits,
+      this.options.order,
+    );
+  }
+
   encodeLevels(q: tf.Tensor): tf.Tensor {
     const { bits, order, surrogate, alpha, orderAware, fourierOffset } = this.options;
     const L = this.levels;

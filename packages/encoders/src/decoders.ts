@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, customGradOp, HybridSpikeError, parseOptions } from '@hybridspike/core';
+import {
+  checkTensor,
+  customGradOp,
+  HybridSpikeError,
+  parseOptions,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import { z } from 'zod';
 import { planeAtStep } from './bitplane.js';
 import type { SpikeDecoder } from './types.js';
@@ -76,6 +83,20 @@ export class BitPlaneDecoder implements SpikeDecoder {
   decode(spikes: tf.Tensor): tf.Tensor {
     return decodeBitPlane(spikes, this.options);
   }
+  /** ONNX: `ReduceSum(s * 2^k) / (2^bits - 1)` over time (integer level first, as the forward). */
+  toOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    const g = ctx.g;
+    const T = s.shape[0] as number;
+    const w = g.floatConst(bitPlaneWeights(this.options.bits, this.options.order), [
+      T,
+      ...s.shape.slice(1).map(() => 1),
+    ]);
+    const sum = g.op('ReduceSum', [g.op('Mul', [s.name, w]), g.intConst([0])], { keepdims: 0 }, 'levels');
+    return {
+      name: g.op('Div', [sum, g.floatConst(2 ** this.options.bits - 1)], {}, 'decoded'),
+      shape: s.shape.slice(1),
+    };
+  }
 }
 
 /** {@link decodeRate} as a pluggable decoder object. */
@@ -83,5 +104,13 @@ export class RateDecoder implements SpikeDecoder {
   readonly kind = 'rate';
   decode(spikes: tf.Tensor): tf.Tensor {
     return decodeRate(spikes);
+  }
+  /** ONNX: the spike count over time divided by T. */
+  toOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue {
+    const sum = ctx.g.op('ReduceSum', [s.name, ctx.g.intConst([0])], { keepdims: 0 }, 'count');
+    return {
+      name: ctx.g.op('Div', [sum, ctx.g.floatConst(s.shape[0] as number)], {}, 'rate'),
+      shape: s.shape.slice(1),
+    };
   }
 }

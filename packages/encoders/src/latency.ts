@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { customGradOp, parseOptions } from '@hybridspike/core';
+import { customGradOp, parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { z } from 'zod';
+import { latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
@@ -40,6 +41,12 @@ export class LatencyEncoder implements SpikeEncoder {
   }
 
   /** Encodes values already in [0, 1]. */
+  /** ONNX: the rescale, the firing step `floor((1 - x01) (T - 1) + 0.5)`, one Equal per step. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const o = this.options;
+    return latencyOnnx(ctx, rescaleOnnx(ctx, x, o.rescale), o.steps, o.spikeOnZero);
+  }
+
   encode01(x01: tf.Tensor): tf.Tensor {
     const { steps: T, spikeOnZero, sigma } = this.options;
     const f = customGradOp(([p], save) => {

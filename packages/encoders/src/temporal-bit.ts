@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseOptions } from '@hybridspike/core';
+import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { z } from 'zod';
 import { BitPlaneEncoder, bitPlaneOptions } from './bitplane.js';
 import { LatencyEncoder } from './latency.js';
+import { bitPlanesOnnx, latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01 } from './rescale.js';
 import type { SpikeEncoder } from './types.js';
 
@@ -37,6 +38,17 @@ export class TemporalBitEncoder implements SpikeEncoder {
 
   get steps(): number {
     return this.options.bits + this.options.latencySteps;
+  }
+
+  /** ONNX: the planes and the latency code of one rescaled input, concatenated over time. */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const x01 = rescaleOnnx(ctx, x, this.options.rescale);
+    const a = bitPlanesOnnx(ctx, x01, this.options.bits, this.options.order);
+    const b = latencyOnnx(ctx, x01, this.options.latencySteps, false);
+    return {
+      name: ctx.g.op('Concat', [a.name, b.name], { axis: 0 }, 'temporal_bit'),
+      shape: [this.steps, ...x.shape],
+    };
   }
 
   encode(x: tf.Tensor): tf.Tensor {
