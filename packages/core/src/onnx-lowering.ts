@@ -13,6 +13,14 @@ export type OnnxAttr = number | number[] | string | { floats: number[] } | { flo
 export interface OnnxGraph {
   /** Adds a node; returns its output name (`hint` names it). */
   op(opType: string, inputs: string[], attrs?: Record<string, OnnxAttr>, hint?: string): string;
+  /** Adds a node with `outputs` outputs (e.g. Split); returns their names. */
+  opMulti(
+    opType: string,
+    inputs: string[],
+    outputs: number,
+    attrs?: Record<string, OnnxAttr>,
+    hint?: string,
+  ): string[];
   /** A float32 initialiser under an exact name: module parameter paths. */
   floatInit(name: string, dims: number[], data: Float32Array): string;
   /** A cached float32 constant: a scalar, or a vector laid out as `dims`. */
@@ -41,6 +49,11 @@ export interface OnnxLowering {
   unfold(v: OnnxValue, T: number): OnnxValue;
   /** Fails naming the module's path and why. */
   notExportable(m: Module, why: string): never;
+  /**
+   * Declares `value` as the spikes of neuron layer `m`: an extra graph output when the export
+   * asked for debug spikes (parity checks compare them spike by spike), else nothing.
+   */
+  spikes(m: Module, value: OnnxValue): void;
 }
 
 /** A component that describes its own ONNX lowering, once, beside its forward. */

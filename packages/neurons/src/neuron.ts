@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, customGradOp, HybridSpikeError, Module, parseOptions } from '@hybridspike/core';
-import { neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
+import {
+  checkTensor,
+  customGradOp,
+  HybridSpikeError,
+  Module,
+  parseOptions,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
+import { chargeCoefficients, neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
 import {
   neuronOptions,
   resolveSurrogate,
@@ -96,6 +104,39 @@ export abstract class SpikingNeuron extends Module {
   }
 
   /** The constants of the loop for a given `k`. */
+  /**
+   * ONNX: the neuron unrolled over T, per step `h = (v*a + x*b) + c`, `s = Cast(h >= v_th)`,
+   * `v = Where(h >= v_th, v_reset, h)` (hard) or `v = h - s*v_th` (soft): the fused loop's op
+   * order, so both round alike and take the same spike decisions. `[T, N, ...]` in and out.
+   */
+  toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
+    const g = ctx.g;
+    const path = ctx.pathOf(this);
+    const T = x.shape[0] as number;
+    const d = this.dynamics();
+    const { a, b, c } = chargeCoefficients(d);
+    const { vThreshold: th, vReset } = d;
+    const xs = g.opMulti('Split', [x.name], T, { axis: 0 }, `${path}/x`);
+    let v: string = g.floatConst(vReset ?? 0);
+    const th0 = g.floatConst(th);
+    const steps: string[] = [];
+    for (let t = 0; t < T; t++) {
+      const charge = g.op('Add', [g.op('Mul', [v, g.floatConst(a)]), g.op('Mul', [xs[t]!, g.floatConst(b)])]);
+      const h = g.op('Add', [charge, g.floatConst(c)], {}, `${path}/h${t}`);
+      const fire = g.op('GreaterOrEqual', [h, th0], {}, `${path}/fire${t}`);
+      const s = g.op('Cast', [fire], { to: 1 }, `${path}/s${t}`);
+      steps.push(s);
+      if (t < T - 1)
+        v =
+          vReset !== null
+            ? g.op('Where', [fire, g.floatConst(vReset), h], {}, `${path}/v${t}`)
+            : g.op('Sub', [h, g.op('Mul', [s, th0])], {}, `${path}/v${t}`);
+    }
+    const out = { name: g.op('Concat', steps, { axis: 0 }, `${path}/spikes`), shape: x.shape };
+    ctx.spikes(this, out);
+    return out;
+  }
+
   dynamics(k = this.k): NeuronDynamics {
     const o = this.options;
     return {

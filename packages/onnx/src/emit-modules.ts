@@ -1,6 +1,5 @@
 import { isOnnxExportable, type Module, type OnnxLowering } from '@hybridspike/core';
 import type { SpikeDecoder, SpikeEncoder } from '@hybridspike/encoders';
-import { SpikingNeuron } from '@hybridspike/neurons';
 import {
   foldValue,
   notExportable,
@@ -9,7 +8,7 @@ import {
   type EmitContext,
   type Value,
 } from './emit-context.js';
-import { emitDecoder, emitEncoder, emitNeuron } from './emit-spiking.js';
+import { emitDecoder, emitEncoder } from './emit-spiking.js';
 
 /** The exporter as the {@link OnnxLowering} that self-lowering components receive. */
 export function lowering(ctx: EmitContext): OnnxLowering {
@@ -22,18 +21,25 @@ export function lowering(ctx: EmitContext): OnnxLowering {
     fold: (v) => foldValue(ctx, v),
     unfold: (v, T) => unfoldValue(ctx, v, T),
     notExportable: (m, why) => notExportable(ctx, m, why),
+    spikes: (m, v) => {
+      if (!ctx.debugSpikes) return;
+      ctx.g.addOutput(
+        v.name,
+        v.shape.map((d) => (d === 'N' ? 'batch' : d)),
+      );
+      ctx.spikeOutputs.push({ path: pathOf(ctx, m), name: v.name });
+    },
   };
 }
 
 /**
  * Lowers one module. Components describe their own lowering beside their forward (`toOnnx`, the
  * `OnnxExportable` interface of @hybridspike/core: every block, layer and model of
- * @hybridspike/blocks, and any plugin's); the exporter itself lowers only the spiking neurons
- * (unrolled over T, in the float32 op order of the fused loop) and the spike encoders/decoders.
+ * @hybridspike/blocks, the neurons, encoders and decoders, and any plugin's). The exporter only
+ * walks the tree, names values, and refuses what has no lowering.
  */
 export function emit(ctx: EmitContext, m: Module, x: Value): Value {
   if (isOnnxExportable(m)) return m.toOnnx(ctx.lower, x);
-  if (m instanceof SpikingNeuron) return emitNeuron(ctx, m, x);
   return notExportable(
     ctx,
     m,
