@@ -27,7 +27,36 @@ export const bitPlaneOptions = z.object({
   /** Constant of the authors' fourier derivative; 0 gives the series' exact derivative. */
   fourierOffset: z.number().default(0.5),
 });
-export type BitPlaneOptions = z.input<typeof bitPlaneOptions>;
+/**
+ * Options of {@link BitPlaneEncoder} (DESIGN 4.1). With `c = 2^k` for plane k and `q = x01 * 255`:
+ * `fourier` `g_k = fourierOffset - sum over odd n < 2 alpha of (2/c) cos(pi n q / c)`;
+ * `sigsine` `g_k = sigmoid'(u) alpha pi/c cos(pi q / c)` and `tanhsine` `0.5 sech(u)^2 alpha pi/c cos(pi q/c)`
+ * with `u = alpha sin(pi q / c)`; `dL/dq = sum_k g_k dL/db_k`.
+ */
+export interface BitPlaneOptions {
+  /** Number of planes, which is also the number of time steps T (levels 0..2^bits-1). Default 8. */
+  bits?: number;
+  /** `'msb'` (default): time step 0 carries the most significant plane; `'lsb'`: the least. */
+  order?: 'msb' | 'lsb';
+  /**
+   * Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless every value
+   * already lies in [0, 1]; `'sample'` min-max per sample; `'none'` as is. A constant tensor maps to ones.
+   */
+  rescale?: 'tensor' | 'sample' | 'none';
+  /** Surrogate derivative of the staircase (see above). Default `'fourier'`, the authors' default. */
+  surrogate?: 'fourier' | 'sigsine' | 'tanhsine';
+  /** `fourier`: number of odd harmonics (integer >= 1, default 5); `sigsine`/`tanhsine`: the slope (default -10). */
+  alpha?: number;
+  /** Multiply plane k's gradient by `k / 2^(bits-1-k)` (plane 0 gets none; damps the low planes). Default true. */
+  orderAware?: boolean;
+  /** The constant of the authors' fourier derivative (0.5, default); 0 is the series' exact derivative. */
+  fourierOffset?: number;
+}
+
+// The schema above validates exactly these options: a compile-time check that the two agree.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesOptions: Same<z.input<typeof bitPlaneOptions>, BitPlaneOptions> = true;
+void schemaMatchesOptions;
 export type ResolvedBitPlaneOptions = Required<z.output<typeof bitPlaneOptions>> & { alpha: number };
 
 /** Maps plane index k to time step t for the given order. */
