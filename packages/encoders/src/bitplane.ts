@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
 import { bitPlanesOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SpikeEncoder } from './types.js';
+import type { SameOptions, SpikeEncoder } from './types.js';
 
 /** Options of {@link BitPlaneEncoder}; the schema is also what configs and sweep files use. */
 export const bitPlaneOptions = z.object({
@@ -54,8 +54,7 @@ export interface BitPlaneOptions {
 }
 
 // The schema above validates exactly these options: a compile-time check that the two agree.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const schemaMatchesOptions: Same<z.input<typeof bitPlaneOptions>, BitPlaneOptions> = true;
+const schemaMatchesOptions: SameOptions<z.input<typeof bitPlaneOptions>, BitPlaneOptions> = true;
 void schemaMatchesOptions;
 export type ResolvedBitPlaneOptions = Required<z.output<typeof bitPlaneOptions>> & { alpha: number };
 

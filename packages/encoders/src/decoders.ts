@@ -9,13 +9,24 @@ import {
 } from '@hybridspike/core';
 import { z } from 'zod';
 import { planeAtStep } from './bitplane.js';
-import type { SpikeDecoder } from './types.js';
+import type { SameOptions, SpikeDecoder } from './types.js';
 
 export const bitPlaneDecoderOptions = z.object({
   bits: z.number().int().min(1).max(16).default(8),
   order: z.enum(['msb', 'lsb']).default('msb'),
 });
-export type BitPlaneDecoderOptions = z.input<typeof bitPlaneDecoderOptions>;
+/** Options of {@link BitPlaneDecoder}: the encoder's `bits` and `order`, so the weights match. */
+export interface BitPlaneDecoderOptions {
+  /** Number of planes = time steps. Default 8. */
+  bits?: number;
+  /** `'msb'` (default): step 0 carries weight 2^(bits-1); `'lsb'`: weight 1. */
+  order?: 'msb' | 'lsb';
+}
+const decoderSchemaMatches: SameOptions<
+  z.input<typeof bitPlaneDecoderOptions>,
+  BitPlaneDecoderOptions
+> = true;
+void decoderSchemaMatches;
 
 /** Integer weights `2^k` of each time step, in the encoder's order (divide by 2^bits - 1). */
 export function bitPlaneWeights(bits: number, order: 'msb' | 'lsb'): number[] {

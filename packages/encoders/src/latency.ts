@@ -3,7 +3,7 @@ import { customGradOp, parseOptions, type OnnxLowering, type OnnxValue } from '@
 import { z } from 'zod';
 import { latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SpikeEncoder } from './types.js';
+import type { SameOptions, SpikeEncoder } from './types.js';
 
 export const latencyOptions = z.object({
   steps: z.number().int().min(2).max(1024).default(8),
@@ -13,7 +13,19 @@ export const latencyOptions = z.object({
   /** Width (in steps) of the Gaussian bump whose derivative is the surrogate. */
   sigma: z.number().positive().default(0.5),
 });
-export type LatencyOptions = z.input<typeof latencyOptions>;
+/** Options of {@link LatencyEncoder}. */
+export interface LatencyOptions {
+  /** Time steps T (at least 2). Default 8. */
+  steps?: number;
+  /** Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless all values lie in [0, 1]; `'sample'` per sample; `'none'` as is. */
+  rescale?: 'tensor' | 'sample' | 'none';
+  /** Emit a spike at t = T-1 where x01 == 0 too (default false: no spike there). */
+  spikeOnZero?: boolean;
+  /** Width (in steps) of the Gaussian bump whose time derivative is the surrogate. Default 0.5. */
+  sigma?: number;
+}
+const latencySchemaMatches: SameOptions<z.input<typeof latencyOptions>, LatencyOptions> = true;
+void latencySchemaMatches;
 
 /**
  * Latency (time-to-first-spike) coding: one spike per element at

@@ -2,14 +2,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customGradOp, parseOptions, Rng } from '@hybridspike/core';
 import { z } from 'zod';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SpikeEncoder } from './types.js';
+import type { SameOptions, SpikeEncoder } from './types.js';
 
 export const rateOptions = z.object({
   steps: z.number().int().min(1).max(1024).default(8),
   seed: z.number().int().default(0),
   rescale: rescaleOption,
 });
-export type RateOptions = z.input<typeof rateOptions>;
+/** Options of {@link RateEncoder}. */
+export interface RateOptions {
+  /** Time steps T. Default 8. */
+  steps?: number;
+  /** Seed of the Bernoulli draws: the same seed gives the same spikes. Default 0. */
+  seed?: number;
+  /** Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless all values lie in [0, 1]; `'sample'` per sample; `'none'` as is. */
+  rescale?: 'tensor' | 'sample' | 'none';
+}
+const rateSchemaMatches: SameOptions<z.input<typeof rateOptions>, RateOptions> = true;
+void rateSchemaMatches;
 
 /**
  * Rate (Poisson/Bernoulli) coding: `s_t ~ Bernoulli(x01)` for T steps, from a seeded stream

@@ -1,18 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { z } from 'zod';
-import { BitPlaneEncoder, bitPlaneOptions } from './bitplane.js';
+import { BitPlaneEncoder, bitPlaneOptions, type BitPlaneOptions } from './bitplane.js';
 import { LatencyEncoder } from './latency.js';
 import { bitPlanesOnnx, latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01 } from './rescale.js';
-import type { SpikeEncoder } from './types.js';
+import type { SameOptions, SpikeEncoder } from './types.js';
 
 export const temporalBitOptions = bitPlaneOptions.extend({
   /** Steps of the latency code appended after the bit planes. */
   latencySteps: z.number().int().min(2).max(1024).default(8),
   sigma: z.number().positive().default(0.5),
 });
-export type TemporalBitOptions = z.input<typeof temporalBitOptions>;
+/** Options of {@link TemporalBitEncoder}: the bit-plane options, plus the latency code's. */
+export interface TemporalBitOptions extends BitPlaneOptions {
+  /** Steps of the latency code appended after the planes (T = bits + latencySteps). Default 8. */
+  latencySteps?: number;
+  /** Width of the latency code's Gaussian surrogate bump, in steps. Default 0.5. */
+  sigma?: number;
+}
+const temporalBitSchemaMatches: SameOptions<z.input<typeof temporalBitOptions>, TemporalBitOptions> = true;
+void temporalBitSchemaMatches;
 
 /**
  * Temporal-bit coding (after Luu et al., arXiv 2512.03879): the `bits` bit planes of
