@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 // Runs the CLI from its TypeScript source in a checkout (never a stale build), else from dist/.
 import { existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 const dist = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 if (existsSync(src) || !existsSync(dist)) {
-  const r = spawnSync(
+  // tsx resolved from this checkout, so the CLI runs from any folder.
+  const tsx = import.meta.resolve('tsx');
+  const child = spawn(
     process.execPath,
-    ['--conditions=@hybridspike/source', '--import', 'tsx', src, ...process.argv.slice(2)],
+    ['--conditions=@hybridspike/source', '--import', tsx, src, ...process.argv.slice(2)],
     { stdio: 'inherit' },
   );
-  process.exit(r.status ?? 1);
+  // A signal sent to this process alone (a container's PID 1, `kill <pid>`) must reach the CLI,
+  // which then stops after the current batch and marks its run KILLED.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGTERM' ? 143 : 130)));
 } else {
   await import(dist);
 }
