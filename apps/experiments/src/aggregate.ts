@@ -1,4 +1,5 @@
 import type { Run } from '@hybridspike/tracking';
+import { TAG } from './run-trial.js';
 import type { LoadedSweep, Trial } from './sweep.js';
 
 /** Mean, sample standard deviation (0 for one value) and count of a metric over seeds. */
@@ -78,4 +79,21 @@ export function bestOf(
     .filter((r) => r.run.metrics[metric] !== undefined)
     .sort((a, b) => b.run.metrics[metric]! - a.run.metrics[metric]!)[0]!;
   return { group: best.group, ...top };
+}
+
+/**
+ * The newest run per config hash: the FINISHED one if any (not deleted), and, for hashes with
+ * none, the newest other run (to show FAILED / KILLED / RUNNING).
+ */
+export function runsByHash(runs: Run[]): { finished: Map<string, Run>; other: Map<string, Run> } {
+  const finished = new Map<string, Run>();
+  const other = new Map<string, Run>();
+  for (const r of [...runs].sort((a, b) => b.info.startTime - a.info.startTime)) {
+    if (r.info.lifecycleStage === 'deleted') continue;
+    const h = r.tags[TAG.hash]!;
+    if (r.info.status === 'FINISHED') {
+      if (!finished.has(h)) finished.set(h, r);
+    } else if (!other.has(h)) other.set(h, r);
+  }
+  return { finished, other };
 }

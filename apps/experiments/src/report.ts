@@ -1,8 +1,8 @@
 import { ENERGY_MODEL } from '@hybridspike/blocks';
-import type { Run, Tracker } from '@hybridspike/tracking';
+import type { Tracker } from '@hybridspike/tracking';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bestOf, groupStat, groupTrials, type ConfigGroup, type Stat } from './aggregate.js';
+import { bestOf, groupStat, groupTrials, runsByHash, type ConfigGroup, type Stat } from './aggregate.js';
 import { axisChart, energyScatter, renderSvg } from './plots.js';
 import type { LoadedSweep } from './sweep.js';
 import { SOURCE_TAGS, TAG } from './run-trial.js';
@@ -53,19 +53,6 @@ function count(v: number): string {
 function pm(s: Stat | null, f: (v: number) => string): string {
   if (!s) return '';
   return s.n > 1 ? `${f(s.mean)} ± ${f(s.std)}` : f(s.mean);
-}
-
-/** Latest run per config hash: the FINISHED one if any, else the newest (to show FAILED / KILLED). */
-function runsByHash(runs: Run[]): { finished: Map<string, Run>; other: Map<string, Run> } {
-  const finished = new Map<string, Run>();
-  const other = new Map<string, Run>();
-  for (const r of [...runs].sort((a, b) => b.info.startTime - a.info.startTime)) {
-    const h = r.tags[TAG.hash]!;
-    if (r.info.status === 'FINISHED') {
-      if (!finished.has(h)) finished.set(h, r);
-    } else if (!other.has(h)) other.set(h, r);
-  }
-  return { finished, other };
 }
 
 /**
