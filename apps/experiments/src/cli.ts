@@ -10,7 +10,7 @@ import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { formatReproduce, reproduce } from './reproduce.js';
 import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-trial.js';
-import { exportBest, runSweep } from './sweep-runner.js';
+import { exportBest, runSweep, TRIAL_LOCKED_EXIT } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash, trialConfig } from './config.js';
 import { describeError } from './describe-error.js';
@@ -167,6 +167,7 @@ program
       signal: ac.signal,
     });
     console.log(JSON.stringify({ trial: index, runId: r.runId, skipped: r.skipped, metrics: r.metrics }));
+    if (r.lockedBy) process.exitCode = TRIAL_LOCKED_EXIT;
   });
 
 program

@@ -1,10 +1,16 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { OnnxCheckReport } from '@hybridspike/onnx/check';
-import type { Run } from '@hybridspike/tracking';
-import { bestOf, groupTrials } from './aggregate.js';
+import { bestOf, groupTrials, runsByHash } from './aggregate.js';
 import type { Workspace } from './context.js';
-import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, type TrialOutcome } from './run-trial.js';
+import {
+  exportAndCheck,
+  finishedRuns,
+  loadTrialModel,
+  runTrial,
+  TAG,
+  type TrialOutcome,
+} from './run-trial.js';
 import type { LoadedSweep, Trial } from './sweep.js';
 
 export interface SweepRunOptions {
@@ -14,6 +20,12 @@ export interface SweepRunOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Exit code of `hybridspike trial` when another process holds the trial's lock (EX_TEMPFAIL):
+ * not a failure, the trial is running elsewhere.
+ */
+export const TRIAL_LOCKED_EXIT = 75;
+
 function runChild(
   file: string,
   index: number,
@@ -21,10 +33,10 @@ function runChild(
   force: boolean,
   signal?: AbortSignal,
 ): Promise<number> {
-  const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+  // The CLI's own launcher: it finds tsx (source checkout) or dist by itself, whatever runs us.
+  const bin = fileURLToPath(new URL('../bin/hybridspike.mjs', import.meta.url));
   const args = [
-    ...process.execArgv,
-    cli,
+    bin,
     'trial',
     file,
     '--index',
@@ -57,8 +69,8 @@ export async function runSweep(
   experimentId: string,
   plugins: Record<string, string>,
   o: SweepRunOptions = {},
-): Promise<Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>> {
-  const out = new Map<number, TrialOutcome | 'failed' | 'skipped-by-signal'>();
+): Promise<Map<number, TrialOutcome | 'failed' | 'skipped-by-signal' | 'running-elsewhere'>> {
+  const out = new Map<number, TrialOutcome | 'failed' | 'skipped-by-signal' | 'running-elsewhere'>();
   const n = loaded.trials.length;
   const started = Date.now();
   const progress = (i: number) => {
@@ -79,12 +91,14 @@ export async function runSweep(
         }
         const code = await runChild(loaded.file, t.index, ws, o.force ?? false, o.signal);
         const runs = await finishedRuns(ws.tracker, experimentId, t.hash);
-        out.set(
-          t.index,
-          code === 0 && runs[0]
-            ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' }
-            : 'failed',
-        );
+        if (code === TRIAL_LOCKED_EXIT) out.set(t.index, 'running-elsewhere');
+        else
+          out.set(
+            t.index,
+            code === 0 && runs[0]
+              ? { skipped: false, runId: runs[0].info.runId, metrics: runs[0].metrics, checkpointDir: '' }
+              : 'failed',
+          );
         progress(t.index);
       }
     });
@@ -128,11 +142,8 @@ export async function exportBest(
   ws: Workspace,
   experimentId: string,
 ): Promise<{ trial: Trial; runId: string; report: OnnxCheckReport; reused: boolean } | null> {
-  const finished = new Map<string, Run>();
-  for (const t of loaded.trials) {
-    const r = (await finishedRuns(ws.tracker, experimentId, t.hash))[0];
-    if (r) finished.set(t.hash, r);
-  }
+  // One search for every trial's newest finished run (not one per trial).
+  const { finished } = runsByHash(await ws.tracker.searchRuns([experimentId], { [TAG.kind]: 'trial' }));
   const best = bestOf(groupTrials(loaded, finished), loaded.sweep.best.metric);
   if (!best) return null;
   const runId = best.run.info.runId;
