@@ -9,6 +9,8 @@ import { buildData } from './build.js';
 import { normalizeRefs, trialConfig } from './config.js';
 import { openSweep, workspace } from './context.js';
 import { REPO_ROOT, repoRelative } from './paths.js';
+import { lockTrial } from './trial-lock.js';
+import { trialCheckpointDir } from './trial-run.js';
 import { spawnSync } from 'node:child_process';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
@@ -302,43 +304,17 @@ describe('running sweeps', () => {
 
   it('resumes a killed trial from its checkpoint and ends with the numbers of an uninterrupted run', async () => {
     const f = sweepFile(tiny().replace('epochs: 1', 'epochs: 2'));
-    const { loaded, plugins } = await openSweep(f);
-    const trial = loaded.trials[0]!;
-    const straightWs = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-    const sExp = await straightWs.tracker.getOrCreateExperiment('tiny');
-    const straight = await runTrial(trial, {
-      tracker: straightWs.tracker,
-      experimentId: sExp,
-      sweepName: 'tiny',
-      runsDir: straightWs.runsDir,
-      plugins,
-      quiet: true,
-    });
-    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-    const exp = await ws.tracker.getOrCreateExperiment('tiny');
+    const straight = await freshTrialWorkspace(f);
+    const trial = straight.loaded.trials[0]!;
+    const straightRun = await runTrial(trial, straight.ctx);
+    const { ws, ctx } = await freshTrialWorkspace(f);
     // Aborts when the first batch of epoch 2 starts (2 batches per epoch): a kill mid-run.
-    const signal = abortAfterReads(2);
-    const killed = await runTrial(trial, {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-      signal,
-    });
+    const killed = await runTrial(trial, { ...ctx, signal: abortAfterReads(2) });
     expect((await ws.tracker.getRun(killed.runId)).info.status).toBe('KILLED');
-    const resumed = await runTrial(trial, {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-    });
+    const resumed = await runTrial(trial, ctx);
     expect(resumed.skipped).toBe(false);
-    expect(resumed.metrics.test_accuracy).toBe(straight.metrics.test_accuracy);
-    expect(resumed.metrics.test_loss).toBe(straight.metrics.test_loss);
+    expect(resumed.metrics.test_accuracy).toBe(straightRun.metrics.test_accuracy);
+    expect(resumed.metrics.test_loss).toBe(straightRun.metrics.test_loss);
   });
 
   it('a corrupt checkpoint fails its trial naming the file, shows as FAILED, and --force discards it', async () => {
@@ -367,24 +343,28 @@ describe('running sweeps', () => {
     expect(c.skipped && !c.lockedBy).toBe(true);
   });
 
+  it('with --parallel, a trial locked by another process is reported as running elsewhere, not failed', async () => {
+    const f = sweepFile(tiny());
+    const { loaded, ws, exp, ctx } = await freshTrialWorkspace(f);
+    const dir = trialCheckpointDir(ws.runsDir, 'tiny', ws.tracker.uri, exp, loaded.trials[0]!.hash);
+    const held = lockTrial(`${dir}.lock`); // held by this (live) test process
+    try {
+      const out = await runSweep(loaded, ws, exp, ctx.plugins, { parallel: 2, quiet: true });
+      expect(out.get(0)).toBe('running-elsewhere');
+    } finally {
+      if (held.acquired) held.release();
+    }
+  }, 60_000);
+
   it('loads a third-party plugin named in the sweep file and uses its components', async () => {
     const f = sweepFile(
       tiny(
         `axes:\n  list:\n    - { encoder: { name: example-threshold, steps: 3 }, neuron: { name: lif, surrogate: example-box, vThreshold: 0.5 }, branch: snn }\n`,
       ).replace('plugins: []', "plugins: ['@hybridspike/plugin-example']"),
     );
-    const { loaded, plugins } = await openSweep(f);
-    expect(Object.keys(plugins)).toEqual(['@hybridspike/plugin-example']);
-    const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-    const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const r = await runTrial(loaded.trials[0]!, {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-    });
+    const { loaded, ws, ctx } = await freshTrialWorkspace(f);
+    expect(Object.keys(ctx.plugins)).toEqual(['@hybridspike/plugin-example']);
+    const r = await runTrial(loaded.trials[0]!, ctx);
     const run = await ws.tracker.getRun(r.runId);
     expect(run.info.status).toBe('FINISHED');
     expect(run.params['encoder.name']).toBe('example-threshold');
@@ -392,9 +372,8 @@ describe('running sweeps', () => {
   });
 
   it('reproduce: identical metrics on the same backend; a changed package version is reported first', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'hs-root-'));
     // An exported run: its ONNX parity is reported beside the metrics, never compared as one.
-    const { loaded, plugins } = await openSweep(
+    const { loaded, ws, exp, ctx } = await freshTrialWorkspace(
       sweepFile(
         tiny().replace(
           'train: { epochs: 1, batchSize: 32 }',
@@ -402,16 +381,8 @@ describe('running sweeps', () => {
         ),
       ),
     );
-    const ws = workspace(root);
-    const exp = await ws.tracker.getOrCreateExperiment('tiny');
-    const r = await runTrial(loaded.trials[0]!, {
-      tracker: ws.tracker,
-      experimentId: exp,
-      sweepName: 'tiny',
-      runsDir: ws.runsDir,
-      plugins,
-      quiet: true,
-    });
+    const root = ws.root;
+    const r = await runTrial(loaded.trials[0]!, ctx);
     expect((await ws.tracker.getRun(r.runId)).tags['hybridspike.onnx_parity']).toBe('ok');
     const logs: string[] = [];
     const rep = await reproduce(ws.tracker, r.runId, { runsDir: ws.runsDir, log: (s) => logs.push(s) });

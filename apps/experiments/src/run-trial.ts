@@ -19,7 +19,7 @@ export interface TrialContext {
   tracker: Tracker;
   experimentId: string;
   sweepName: string;
-  /** Folder for checkpoints: `<runsDir>/<sweep>/<config hash>/`. */
+  /** Root of the checkpoints: `<runsDir>/<sweep>/<store key>/<config hash>/` (see trialCheckpointDir). */
   runsDir: string;
   plugins: Record<string, string>;
   force?: boolean;

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend, HybridSpikeError, type Module } from '@hybridspike/core';
 import { loadCheckpoint, saveCheckpoint } from '@hybridspike/core/node';
-import { HybridModel } from '@hybridspike/blocks';
-import type { SpikingSpec } from '@hybridspike/blocks';
+import { HybridModel, type SpikingSpec } from '@hybridspike/blocks';
 import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
 import { join } from 'node:path';
 import {
