@@ -1,7 +1,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registry, Rng, type ComponentRef } from '@hybridspike/core';
 import type { HybridModel } from '@hybridspike/blocks';
-import { channelStats, resizeDataset, subset, trainValidationSplit, type Dataset } from '@hybridspike/data';
+import {
+  channelStats,
+  resizeDataset,
+  resizeModeFor,
+  subset,
+  trainValidationSplit,
+  type Dataset,
+} from '@hybridspike/data';
 import type { Optimizer, Schedule } from '@hybridspike/trainer';
 import type { TrialConfig } from './config.js';
 
@@ -33,9 +40,10 @@ export function buildData(c: TrialConfig): TrialData {
   let test = src.load('test');
   const size = c.data.size;
   if (size !== undefined) {
-    const mode = size >= train.height && size >= train.width ? 'pad' : 'bilinear';
-    train = resizeDataset(train, { height: size, width: size }, mode);
-    test = resizeDataset(test, { height: size, width: size }, mode);
+    const to = { height: size, width: size };
+    const mode = resizeModeFor(train, to);
+    train = resizeDataset(train, to, mode);
+    test = resizeDataset(test, to, mode);
   }
   train = limit(train, c.data.trainLimit, c.seed, 'train-limit');
   test = limit(test, c.data.testLimit, c.seed, 'test-limit');

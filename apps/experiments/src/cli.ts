@@ -14,6 +14,7 @@ import { exportBest, runSweep, TRIAL_LOCKED_EXIT } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash, trialConfig } from './config.js';
 import { describeError } from './describe-error.js';
+import { writeWebModel } from './web-model.js';
 import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
@@ -279,6 +280,30 @@ program
     const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
     const rep = await writeReport(ws.tracker, exp, loaded, join(ws.reportsDir, loaded.sweep.name));
     console.log(rep.markdown);
+  });
+
+program
+  .command('web')
+  .description(
+    "write the best run of a sweep for the web page (apps/web): model.onnx with every layer's spikes as outputs, and test images",
+  )
+  .argument('<file>', 'sweep YAML')
+  .addOption(rootOption())
+  .option('--out <dir>', 'output folder (default: reports/<sweep>/web)', userPath)
+  .addOption(
+    new Option(
+      '--branch <branch>',
+      'the best configuration of this branch instead of the best overall',
+    ).choices(['hybrid', 'snn', 'ann']),
+  )
+  .action(async (file: string, o) => {
+    const { loaded } = await openSweep(userPath(file));
+    const ws = workspace(o.root);
+    const exp = await ws.tracker.getOrCreateExperiment(loaded.sweep.experiment ?? loaded.sweep.name);
+    const out = o.out ?? join(ws.reportsDir, loaded.sweep.name, 'web');
+    const { runId, label, files } = await writeWebModel(ws.tracker, exp, loaded, out, { branch: o.branch });
+    console.error(`[hybridspike] best configuration ${label} (run ${runId}) written: ${files.join(', ')}`);
+    console.error(`[hybridspike] open it in a browser: pnpm web ${out}`);
   });
 
 program

@@ -18,6 +18,8 @@ import { reproduce } from './reproduce.js';
 import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
 import { evaluate } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
+import { writeWebModel } from './web-model.js';
+import { readOnnxMetadata } from '@hybridspike/onnx';
 
 const tiny = (extra = '') => `
 name: tiny
@@ -285,6 +287,33 @@ describe('running sweeps', () => {
     expect(
       Object.keys((await ws.tracker.getRun(best!.runId)).metrics).some((k) => k.startsWith('onnx')),
     ).toBe(false);
+    // `hybridspike web`: the best run with its spikes as outputs and metadata, and test images.
+    const web = await writeWebModel(ws.tracker, exp, loaded, join(root, 'web'), { samples: 3 });
+    expect(web.runId).toBe(best!.runId);
+    const hybridWeb = await writeWebModel(ws.tracker, exp, loaded, join(root, 'web-hybrid'), {
+      branch: 'hybrid',
+    });
+    expect(hybridWeb.label).toMatch(/hybrid/);
+    const hybridMeta = readOnnxMetadata(readFileSync(join(root, 'web-hybrid', 'model.onnx')));
+    expect(JSON.parse(hybridMeta['hybridspike.spike_outputs']!).length).toBeGreaterThan(0);
+    await expect(
+      writeWebModel(ws.tracker, exp, loaded, join(root, 'web-snn'), { branch: 'snn' }),
+    ).rejects.toThrow(/no finished snn trial.*--branch/);
+    const meta = readOnnxMetadata(readFileSync(join(root, 'web', 'model.onnx')));
+    const bestRun = await ws.tracker.getRun(best!.runId);
+    expect(meta).toMatchObject({
+      'hybridspike.run_id': best!.runId,
+      'hybridspike.sweep': 'tiny',
+      'hybridspike.test_accuracy': String(bestRun.metrics.test_accuracy),
+      'hybridspike.energy_uj': String(bestRun.metrics.energy_pj! / 1e6),
+    });
+    const webSamples = JSON.parse(readFileSync(join(root, 'web', 'samples.json'), 'utf8'));
+    const [C, H, W] = JSON.parse(meta['hybridspike.input_shape']!) as number[];
+    expect(webSamples).toMatchObject({ channels: C, height: H, width: W });
+    expect(webSamples.images).toHaveLength(3);
+    expect(webSamples.images[0]).toHaveLength(C! * H! * W!);
+    if (bestRun.params.branch !== 'ann')
+      expect(JSON.parse(meta['hybridspike.spike_outputs']!).length).toBeGreaterThan(0);
     const rep = await writeReport(ws.tracker, exp, loaded, join(root, 'reports', 'tiny'));
     expect(rep.rows.map((r) => r.status)).toEqual(['FINISHED', 'FINISHED']);
     expect(rep.markdown).toMatch(/\| trial \| branch \| status \| test_acc_% \| val_acc_%/);

@@ -23,6 +23,18 @@ let current: BackendName | undefined;
 /** Why each backend module could not be imported (absent optional peers). */
 const missing = new Map<BackendName, string>();
 let prepared: Promise<void> | null = null;
+/** The `wasmPaths` the wasm backend was set up with (the first `initRuntime` call's). */
+let preparedWasmPaths: RuntimeOptions['wasmPaths'];
+
+/** Why the wasm backend may not have started, naming where its binaries were looked for. */
+function wasmHint(wasmPaths: RuntimeOptions['wasmPaths']): string {
+  const files = 'tfjs-backend-wasm.wasm, tfjs-backend-wasm-simd.wasm, tfjs-backend-wasm-threaded-simd.wasm';
+  if (typeof wasmPaths === 'string')
+    return ` Its binaries could not be fetched from '${wasmPaths}' (one of ${files}): serve the .wasm files of @tensorflow/tfjs-backend-wasm/dist/ at that URL prefix.`;
+  if (wasmPaths)
+    return ` Its binaries could not be fetched from the URLs in wasmPaths (${Object.values(wasmPaths).join(', ')}).`;
+  return ` Its .wasm files could not be loaded: in a bundled app, serve ${files} (from @tensorflow/tfjs-backend-wasm/dist/) and pass initRuntime({ wasmPaths: '<their URL prefix>/' }).`;
+}
 
 /**
  * Everything importing `@hybridspike/core` used to do, done once on the first `initRuntime()`:
@@ -30,6 +42,7 @@ let prepared: Promise<void> | null = null;
  * bundle, and our kernels (logged once by name where they replace stock ones).
  */
 function prepare(wasmPaths: RuntimeOptions['wasmPaths']): Promise<void> {
+  if (!prepared) preparedWasmPaths = wasmPaths;
   prepared ??= (async () => {
     try {
       await import('@tensorflow/tfjs-backend-cpu');
@@ -123,7 +136,7 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backe
         : forced === 'node'
           ? ' Install @tensorflow/tfjs-node (needs libtensorflow) or use wasm.'
           : forced === 'wasm'
-            ? ' Its .wasm files could not be loaded: in a bundled app, serve them and pass initRuntime({ wasmPaths }).'
+            ? wasmHint(options.wasmPaths ?? preparedWasmPaths)
             : '';
       throw new HybridSpikeError('BACKEND_UNAVAILABLE', `backend '${forced}' could not be started.${hint}`);
     }

@@ -6,5 +6,5 @@ export type { IdxOptions } from './idx.js';
 export { loadCifar10, loadCifar100 } from './cifar.js';
 export { batches, batchCount, trainValidationSplit } from './batches.js';
 export type { Batch, BatchOptions } from './batches.js';
-export { resizeDataset, channelStats } from './transforms.js';
+export { resizeDataset, resizeModeFor, channelStats } from './transforms.js';
 export type { DatasetSource } from './plugin.js';

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Dataset } from './dataset.js';
-import { resizeDataset } from './transforms.js';
+import { resizeDataset, resizeModeFor } from './transforms.js';
 
 describe('transforms', () => {
+  it('resizeModeFor pads up to a larger canvas and resamples down', () => {
+    const mnist = { height: 28, width: 28 };
+    expect(resizeModeFor(mnist, { height: 32, width: 32 })).toBe('pad');
+    expect(resizeModeFor(mnist, { height: 28, width: 28 })).toBe('pad');
+    expect(resizeModeFor(mnist, { height: 16, width: 16 })).toBe('bilinear');
+    expect(resizeModeFor(mnist, { height: 32, width: 16 })).toBe('bilinear');
+  });
+
   it('bilinear resize follows PyTorch (align_corners false), hand-computed', () => {
     const one = (images: number[], h: number, w: number): Dataset => ({
       name: 'b',

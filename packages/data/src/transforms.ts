@@ -2,6 +2,18 @@ import { HybridSpikeError } from '@hybridspike/core';
 import type { Dataset } from './dataset.js';
 
 /**
+ * The resize a `size x size` trial uses for `from` images: `'pad'` when the target is at least as
+ * large (28x28 MNIST on a 32x32 canvas), else `'bilinear'`. One rule for training, export and the
+ * web page, so a digit drawn there reaches the model as training data did.
+ */
+export function resizeModeFor(
+  from: { height: number; width: number },
+  size: { height: number; width: number },
+): 'pad' | 'bilinear' {
+  return size.height >= from.height && size.width >= from.width ? 'pad' : 'bilinear';
+}
+
+/**
  * Resizes every image once, up front: `'pad'` centres it on a zero canvas (28x28 MNIST -> 32x32,
  * the usual HAS-8 input), `'bilinear'` and `'nearest'` resample (align-corners false, as PyTorch).
  */

@@ -3,6 +3,7 @@ import type { EmitContext } from './emit-context.js';
 import { emit, lowering } from './emit-modules.js';
 import { GraphBuilder, valueInfo } from './graph-builder.js';
 import { encodeModel } from './proto.js';
+import { SPIKE_OUTPUTS_KEY } from './export-keys.js';
 
 /** Package version written into the model's metadata. */
 export const EXPORTER_VERSION = '0.1.0';
@@ -59,8 +60,11 @@ export function exportOnnxDetailed(model: Module, options: ExportOptions): Expor
   const metadata: Record<string, string> = {
     'hybridspike.version': EXPORTER_VERSION,
     'hybridspike.layout': 'NCHW',
+    'hybridspike.input_shape': JSON.stringify([C, H, W]),
     ...(config ? { 'hybridspike.config': JSON.stringify(config) } : {}),
     ...(timeSteps !== undefined ? { 'hybridspike.T': String(timeSteps) } : {}),
+    // Which debug output is which layer (module path), for viewers such as the web page.
+    ...(ctx.debugSpikes ? { [SPIKE_OUTPUTS_KEY]: JSON.stringify(ctx.spikeOutputs) } : {}),
     ...options.metadata,
   };
   const bytes = encodeModel({

@@ -3,10 +3,12 @@ import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8ResNet, has8Vgg } from '@hybridspike/blocks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { exportOnnxDetailed } from './export.js';
+import { GraphProto, ModelProto } from './proto.js';
 
 /**
- * The exported bytes of the built-in models, pinned: a refactor of how blocks lower themselves
- * must not change a single byte. (Weights come from seeded inits; metadata holds no time.)
+ * The exported graphs of the built-in models, pinned: a refactor of how blocks lower themselves
+ * must not change a single byte of them. (Weights come from seeded inits.) The model's
+ * metadata_props are left out: new metadata keys are not a change of the computation.
  */
 const MODELS = {
   'vgg-hybrid': () => has8Vgg({ inChannels: 1, numClasses: 10, base: 2, depth: 2, hidden: [16, 8], seed: 3 }),
@@ -38,11 +40,16 @@ const MODELS = {
     }),
 } as const;
 
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex').slice(0, 16);
+/** Hash of the GraphProto's bytes inside an exported ModelProto. */
+const sha = (b: Uint8Array) =>
+  createHash('sha256')
+    .update(GraphProto.encode((ModelProto.decode(b) as unknown as { graph: object }).graph).finish())
+    .digest('hex')
+    .slice(0, 16);
 
 describe('exported bytes of the built-in models are pinned', () => {
   beforeAll(() => useBackend('cpu'));
-  it('every model exports to exactly the pinned bytes (debug spikes on and off)', () => {
+  it('every model exports exactly the pinned graph bytes (debug spikes on and off)', () => {
     const got: Record<string, string> = {};
     for (const [name, make] of Object.entries(MODELS)) {
       const m = make();
@@ -56,10 +63,28 @@ describe('exported bytes of the built-in models are pinned', () => {
 });
 
 const PINNED: Record<string, string> = {
-  'vgg-hybrid': '73017f7603b139f6 692708d1ffe0d2c3',
-  'vgg-ann': 'c3ac7e2c9ca4ac49 c3ac7e2c9ca4ac49',
-  'vgg-snn': '58f2a53874c8897c 13ebe785b97997ec',
-  'vgg-snn-layerwise': '78fc500692c23a07 e63fa6731077da8d',
-  'resnet-hybrid': '8a70b6045c714468 f3a1b7117881b510',
-  'resnet-snn-bottleneck': 'b9bd6f523709bfdb 55953666d240d570',
+  'vgg-hybrid': '70badad8d5160c6c 3681128dd3640935',
+  'vgg-ann': '134ac4efcc112f30 134ac4efcc112f30',
+  'vgg-snn': '7e6cf59e9fe5c34e cfbc5c9661812fd3',
+  'vgg-snn-layerwise': '0494a49098f470a2 4e4a86688295ac93',
+  'resnet-hybrid': '81db62014a0aff20 5d47baff4c4fc949',
+  'resnet-snn-bottleneck': '9375e312d16a3259 c8fa7d8f13f36867',
 };
+
+describe('export metadata', () => {
+  beforeAll(() => useBackend('cpu'));
+  it('records the input shape, and with debugSpikes which output is which layer', async () => {
+    const { readOnnxMetadata } = await import('./metadata.js');
+    const m = MODELS['vgg-hybrid']();
+    const plain = readOnnxMetadata(exportOnnxDetailed(m, { inputShape: [1, 8, 8] }).bytes);
+    expect(plain['hybridspike.input_shape']).toBe('[1,8,8]');
+    expect(plain['hybridspike.spike_outputs']).toBeUndefined();
+    const debug = exportOnnxDetailed(m, { inputShape: [1, 8, 8], debugSpikes: true, metadata: { a: 'b' } });
+    const meta = readOnnxMetadata(debug.bytes);
+    expect(JSON.parse(meta['hybridspike.spike_outputs']!)).toEqual(debug.spikeOutputs);
+    expect(debug.spikeOutputs.length).toBeGreaterThan(0);
+    expect(meta.a).toBe('b');
+    expect(meta['hybridspike.T']).toBe('8');
+    m.dispose();
+  });
+});

@@ -24,6 +24,12 @@ const ONNX_SCHEMA = {
         OperatorSetIdProto: {
           fields: { domain: { type: 'string', id: 1 }, version: { type: 'int64', id: 2 } },
         },
+        /** ModelProto's metadata alone: protobufjs skips the other fields (the graph) unread. */
+        ModelMetadataView: {
+          fields: {
+            metadataProps: { rule: 'repeated', type: 'StringStringEntryProto', id: 14 },
+          },
+        },
         StringStringEntryProto: {
           fields: { key: { type: 'string', id: 1 }, value: { type: 'string', id: 2 } },
         },
@@ -86,6 +92,7 @@ const ONNX_SCHEMA = {
 
 const root = protobuf.Root.fromJSON(ONNX_SCHEMA);
 export const ModelProto = root.lookupType('onnx.ModelProto');
+export const GraphProto = root.lookupType('onnx.GraphProto');
 
 /** ONNX TensorProto.DataType values we use. */
 export const DataType = { FLOAT: 1, INT64: 7, BOOL: 9 } as const;
@@ -97,6 +104,15 @@ export function encodeModel(model: Record<string, unknown>): Uint8Array {
   const err = ModelProto.verify(model);
   if (err) throw new Error(`internal: invalid ONNX ModelProto: ${err}`);
   return ModelProto.encode(ModelProto.fromObject(model)).finish();
+}
+
+/** The `metadata_props` of a ModelProto as a map, without decoding its graph. */
+export function readOnnxMetadata(bytes: Uint8Array): Record<string, string> {
+  const view = root.lookupType('onnx.ModelMetadataView');
+  const m = view.toObject(view.decode(bytes), { defaults: false }) as {
+    metadataProps?: { key: string; value: string }[];
+  };
+  return Object.fromEntries((m.metadataProps ?? []).map((e) => [e.key, e.value]));
 }
 
 /** Parses ONNX bytes back into a plain object (for tests and inspection). */
