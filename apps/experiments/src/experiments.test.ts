@@ -229,6 +229,7 @@ describe('running sweeps', () => {
     expect(run.params['model.base']).toBe('1');
     expect(run.tags[TAG.sweep]).toBe('tiny');
     expect(run.tags[TAG.backend]).toBe('wasm');
+    expect(Number(run.tags[TAG.threads])).toBeGreaterThanOrEqual(1);
     expect(run.tags).toMatchObject({
       'mlflow.source.name': 'hybridspike',
       'mlflow.source.type': 'LOCAL',

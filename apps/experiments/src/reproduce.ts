@@ -80,8 +80,11 @@ export async function reproduce(
     log(
       `[reproduce] note: the recorded config hashes to ${configHash(config)}, not ${record.hash} (defaults changed?)`,
     );
-  const { backend } = await initRuntime();
+  const { backend, threads } = await initRuntime();
   const sameBackend = original.tags[TAG.backend] === backend;
+  // The thread count changes no number (wasm kernels split work by output, never a sum): logged only.
+  if (original.tags[TAG.threads] && original.tags[TAG.threads] !== String(threads))
+    log(`[reproduce] note: recorded with ${original.tags[TAG.threads]} thread(s), rerunning with ${threads}`);
   const tolerance = o.tolerance ?? 1e-3;
   log(
     `[reproduce] rerunning ${record.sweep} trial ${record.index} (run ${runId}) on ${backend}; recorded backend ${original.tags[TAG.backend]}: ${sameBackend ? 'expecting identical metrics' : `tolerance ${tolerance}`}`,

@@ -43,6 +43,7 @@ const TAG = {
   hash: 'hybridspike.config_hash',
   seed: 'hybridspike.seed',
   backend: 'hybridspike.backend',
+  threads: 'hybridspike.threads',
   node: 'hybridspike.node',
   versions: 'hybridspike.versions',
   plugins: 'hybridspike.plugins',
@@ -172,13 +173,13 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
 async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: string): Promise<TrialOutcome> {
   // --force reruns from scratch: a stale or corrupt checkpoint must not block or seed the rerun.
   if (ctx.force) rmSync(checkpointDir, { recursive: true, force: true });
-  const { backend } = await initRuntime();
+  const { backend, threads } = await initRuntime();
   const c = trial.config;
   // build
   const data = buildData(c);
   const model = buildModel(c, data.train);
   const { optimizer, schedule } = buildOptimizer(c);
-  const tags = trialTags(trial, ctx, backend);
+  const tags = { ...trialTags(trial, ctx, backend), [TAG.threads]: String(threads) };
   const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () =>
     ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }),
   );
@@ -191,7 +192,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     await recordStart(ctx, runId, trial, model, data);
     if (!ctx.quiet)
       console.error(
-        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend}`,
+        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend} (${threads} thread${threads > 1 ? 's' : ''})`,
       );
     // train
     const result = await fit(model, {

@@ -1,4 +1,5 @@
 export { initRuntime, currentBackend } from './runtime.js';
+export type { RuntimeInfo } from './runtime.js';
 export type { BackendName, RuntimeOptions } from './runtime.js';
 export { HybridSpikeError, check } from './errors.js';
 export type { HybridSpikeErrorCode } from './errors.js';

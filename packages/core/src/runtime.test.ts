@@ -15,9 +15,20 @@ describe('initRuntime', () => {
 
   it('starts a backend when none is forced', async () => {
     delete process.env.HYBRIDSPIKE_BACKEND;
-    const { backend } = await initRuntime();
+    const { backend, threads } = await initRuntime();
     expect(['node', 'wasm']).toContain(backend);
     expect(currentBackend()).toBe(backend);
+    // Every core unless HYBRIDSPIKE_THREADS says otherwise (the threaded wasm build under Node).
+    const { availableParallelism } = await import('node:os');
+    if (backend === 'wasm' && !process.env.HYBRIDSPIKE_THREADS)
+      expect(threads).toBe(Math.min(8, availableParallelism()));
+  });
+
+  it('rejects a thread count that is not an integer from 1 to 8', async () => {
+    await expect(initRuntime({ threads: 0 })).rejects.toThrow(
+      /threads.*must be an integer from 1 to 8 .*got '0'/,
+    );
+    await expect(initRuntime({ threads: 1.5 })).rejects.toThrow(/got '1.5'/);
   });
 
   it('prefers node, then wasm, then cpu, taking the first that starts', async () => {

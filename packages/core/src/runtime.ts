@@ -17,6 +17,19 @@ export interface RuntimeOptions {
    * of file names to URLs), for bundled browser apps; passed to tfjs's `setWasmPaths`.
    */
   wasmPaths?: string | Record<string, string>;
+  /**
+   * Threads of the wasm backend's kernels (XNNPACK) under Node, 1 to 8; defaults to
+   * `HYBRIDSPIKE_THREADS`, else every core (at most 8). 1 runs tfjs's stock single-threaded build. Only the first `initRuntime` call
+   * sets it (the wasm module starts once per process). Browsers use tfjs's own choice.
+   */
+  threads?: number;
+}
+
+/** What {@link initRuntime} started. */
+export interface RuntimeInfo {
+  backend: BackendName;
+  /** Threads the backend's kernels use (the wasm backend's XNNPACK pool; 1 on cpu). */
+  threads: number;
 }
 
 let current: BackendName | undefined;
@@ -41,7 +54,29 @@ function wasmHint(wasmPaths: RuntimeOptions['wasmPaths']): string {
  * the cpu and wasm backends (optional peers: an absent one is just unavailable), tfjs's gradient
  * bundle, and our kernels (logged once by name where they replace stock ones).
  */
-function prepare(wasmPaths: RuntimeOptions['wasmPaths']): Promise<void> {
+const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/** tfjs-wasm's threaded build starts a pool of 8 workers and never uses more. */
+export const MAX_THREADS = 8;
+
+/** Threads asked for: the option, else `HYBRIDSPIKE_THREADS`; undefined: every core. */
+function threadsWanted(option: number | undefined): number | undefined {
+  const raw = option ?? (isNode ? process.env.HYBRIDSPIKE_THREADS : undefined);
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS)
+    throw new HybridSpikeError(
+      'BAD_ARGUMENT',
+      `${option !== undefined ? 'initRuntime({ threads })' : 'HYBRIDSPIKE_THREADS'} must be an integer from 1 to ${MAX_THREADS} (the wasm backend's thread pool holds ${MAX_THREADS}), got '${raw}'.`,
+    );
+  return n;
+}
+
+let threadedFallback: string | undefined;
+/** Threads the process runs with (Node: the option or every core), fixed by the first init. */
+let processThreads = 1;
+
+function prepare(wasmPaths: RuntimeOptions['wasmPaths'], threads: number | undefined): Promise<void> {
   if (!prepared) preparedWasmPaths = wasmPaths;
   prepared ??= (async () => {
     try {
@@ -52,6 +87,14 @@ function prepare(wasmPaths: RuntimeOptions['wasmPaths']): Promise<void> {
     try {
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (wasmPaths) wasm.setWasmPaths(wasmPaths as never);
+      if (isNode) {
+        // Hidden from bundlers: a Node-only module (fs, worker files) browsers never load.
+        const spec = './wasm-threads.js';
+        const mod = (await import(/* @vite-ignore */ spec)) as typeof import('./wasm-threads.js');
+        processThreads = threads ?? Math.min(MAX_THREADS, mod.nodeCores());
+        if (processThreads > 1)
+          await mod.registerThreadedWasm(processThreads, (why) => (threadedFallback = why));
+      }
     } catch (e) {
       missing.set('wasm', (e as Error).message);
     }
@@ -118,9 +161,9 @@ function envBackend(): BackendName | undefined {
  * const { backend } = await initRuntime();   // 'wasm' on a machine without tfjs-node
  * ```
  */
-export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backend: BackendName }> {
+export async function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> {
   const forced = options.backend ?? envBackend();
-  await prepare(options.wasmPaths);
+  await prepare(options.wasmPaths, threadsWanted(options.threads));
   if (forced !== undefined) {
     if (!(TF_NAME as Record<string, string>)[forced]) {
       throw new HybridSpikeError('BAD_ARGUMENT', `backend '${forced}' is not one of node, wasm, cpu.`);
@@ -157,8 +200,21 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<{ backe
     }
   }
   await tf.ready();
-  if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}`);
-  return { backend: current };
+  const threads = await backendThreads(current);
+  if (threadedFallback && current === 'wasm') {
+    console.error(
+      `[hybridspike] threaded wasm backend failed to start (${threadedFallback}); running on 1 thread`,
+    );
+    threadedFallback = undefined;
+  }
+  if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}, ${threads} thread(s)`);
+  return { backend: current, threads };
+}
+
+async function backendThreads(backend: BackendName): Promise<number> {
+  if (backend !== 'wasm') return backend === 'cpu' ? 1 : processThreads;
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }
 
 /** The automatic preference order: fastest first. */

@@ -27,12 +27,13 @@ interface Measure {
   params: number;
   blas?: string[];
   backend?: string;
+  threads?: number;
   error?: string;
 }
 
 /** One measurement of ours, in this (child) process: `fit` over `steps` batches, then forward. */
 async function measureOurs(channels: number, steps: number): Promise<Measure> {
-  const { backend } = await initRuntime();
+  const { backend, threads } = await initRuntime();
   const per = SIZE * SIZE * channels;
   const make = (n: number): Dataset => ({
     name: 'bench',
@@ -62,7 +63,8 @@ async function measureOurs(channels: number, steps: number): Promise<Measure> {
   for (let i = 0; i < steps; i++) tf.tidy(() => void model.forward(x).dataSync());
   const infer = (B * steps) / ((performance.now() - t0) / 1000);
   return {
-    impl: 'ours',
+    impl: threads > 1 ? 'ours' : 'ours-1t',
+    threads,
     channels,
     train_ips: r.history[0]!.imagesPerSecond,
     infer_ips: infer,
@@ -72,8 +74,8 @@ async function measureOurs(channels: number, steps: number): Promise<Measure> {
   };
 }
 
-function child(cmd: string, args: string[]): Measure {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', env: process.env });
+function child(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measure {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env });
   const line = r.stdout?.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Measure;
@@ -110,25 +112,21 @@ if (process.argv.includes('--worker')) {
   const rows: Measure[] = [];
   for (let round = 0; round < rounds; round++) {
     for (const c of channels) {
-      // Interleaved: ours, then torch, for each channel count and round.
-      rows.push(
-        child(process.execPath, [
-          ...process.execArgv,
-          self,
-          '--worker',
-          '--channels',
-          String(c),
-          '--steps',
-          steps,
-        ]),
-      );
+      // Interleaved: ours on one thread, ours on every core (what `fit` picks), then torch.
+      const ours = [
+        process.execPath,
+        [...process.execArgv, self, '--worker', '--channels', String(c), '--steps', steps],
+      ] as const;
+      const before = rows.length;
+      rows.push(child(ours[0], [...ours[1]], { ...process.env, HYBRIDSPIKE_THREADS: '1' }));
+      rows.push(child(ours[0], [...ours[1]]));
       if (python) rows.push(child(python, [py, '--channels', String(c), '--steps', steps]));
-      for (const r of rows.slice(-2)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
+      for (const r of rows.slice(before)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
     }
   }
   const blas = rows.find((r) => r.impl === 'torch')?.blas;
   console.log(
-    `has8Vgg b16, batch ${B}, ${SIZE}x${SIZE}; ${rounds} interleaved rounds; ours on ${rows.find((r) => r.impl === 'ours')?.backend}; torch BLAS ${blas ? blas.join(', ') : 'n/a'}`,
+    `has8Vgg b16, batch ${B}, ${SIZE}x${SIZE}; ${rounds} interleaved rounds; ours on ${rows.find((r) => r.impl === 'ours')?.backend} with ${rows.find((r) => r.impl === 'ours')?.threads ?? 1} threads (ours-1t: HYBRIDSPIKE_THREADS=1); torch BLAS ${blas ? blas.join(', ') : 'n/a'}`,
   );
   console.log('| channels | impl | train img/s | inference img/s | peak RSS MB | params |');
   console.log('|---|---|---|---|---|---|');
@@ -137,14 +135,16 @@ if (process.argv.includes('--worker')) {
       `| ${r.channels} | ${r.impl} | ${r.train_ips.toFixed(1)} | ${r.infer_ips.toFixed(1)} | ${r.peak_rss_mb.toFixed(0)} | ${r.params} |`,
     );
   if (torchOk) {
-    console.log('| channels | train ratio ours/torch | inference ratio ours/torch | RSS ratio |');
-    console.log('|---|---|---|---|');
+    console.log(
+      '| channels | train ratio ours/torch | inference ratio ours/torch | RSS ratio | threads gain (train, inference) |',
+    );
+    console.log('|---|---|---|---|---|');
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     for (const c of channels) {
       const of = (impl: string, k: keyof Measure) =>
         med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
       console.log(
-        `| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} |`,
+        `| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} | ${(of('ours', 'train_ips') / of('ours-1t', 'train_ips')).toFixed(2)}x, ${(of('ours', 'infer_ips') / of('ours-1t', 'infer_ips')).toFixed(2)}x |`,
       );
     }
   }

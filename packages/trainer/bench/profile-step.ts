@@ -43,15 +43,20 @@ const step = () => {
   tf.dispose([value, ...Object.values(grads)]);
 };
 step(); // warm-up
-const runs: { wall: number; byCat: Map<string, number> }[] = [];
+const runs: { wall: number; byCat: Map<string, number>; byKernel: Map<string, [number, number]> }[] = [];
 for (let i = 0; i < steps; i++) {
   const t0 = performance.now();
   const info = await tf.profile(step);
   const wall = performance.now() - t0;
   const byCat = new Map<string, number>();
-  for (const k of info.kernels)
-    byCat.set(category(k.name), (byCat.get(category(k.name)) ?? 0) + (Number(k.kernelTimeMs) || 0));
-  runs.push({ wall, byCat });
+  const byKernel = new Map<string, [number, number]>();
+  for (const k of info.kernels) {
+    const ms = Number(k.kernelTimeMs) || 0;
+    byCat.set(category(k.name), (byCat.get(category(k.name)) ?? 0) + ms);
+    const [t, n] = byKernel.get(k.name) ?? [0, 0];
+    byKernel.set(k.name, [t + ms, n + 1]);
+  }
+  runs.push({ wall, byCat, byKernel });
 }
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const wall = med(runs.map((r) => r.wall));
@@ -73,3 +78,7 @@ console.log(`| whole step | ${wall.toFixed(1)} | 100% |`);
 console.log(
   '(kernels our composed gradients run inside them may be counted under both; read shares as rough)',
 );
+const last = runs[runs.length - 1]!.byKernel;
+console.log('\ntop kernels of the last step (ms, calls):');
+for (const [k, [ms, n]] of [...last].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15))
+  console.log(`  ${k.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms  ${String(n).padStart(5)} calls`);
