@@ -11,6 +11,7 @@ export { serializeModule, deserializeModule } from './state.js';
 export { Registry, registry, registerOnce, parseOptions, componentRefSchema } from './registry.js';
 export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
+export { peekFloats } from './peek.js';
 export { KernelRunner } from './kernels/kernel-runner.js';
 export { customGradOp } from './custom-grad.js';
 export type { CustomGradForward } from './custom-grad.js';

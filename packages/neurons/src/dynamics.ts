@@ -1,4 +1,5 @@
 import type { Surrogate } from './surrogates.js';
+import { layout, lifKernel } from './lif-wasm.js';
 
 /** The per-element constants of a neuron's charge / fire / reset loop (DESIGN.md 4.4). */
 export interface NeuronDynamics {
@@ -28,6 +29,48 @@ export interface ForwardResult {
  * tensors, so the spike decision is the one an exported float32 graph makes.
  */
 export function neuronForward(
+  d: NeuronDynamics,
+  x: Float32Array,
+  T: number,
+  N: number,
+  v0: Float32Array | null,
+): ForwardResult {
+  const k = lifKernel();
+  if (!k) return neuronForwardJs(d, x, T, N, v0);
+  const f = Math.fround;
+  const { a, b, c } = chargeCoefficients(d);
+  const vr = f(d.vReset ?? 0);
+  const n = T * N;
+  const [px, ph, ps, pv] = layout(k, [4 * n, 4 * n, 4 * n, 4 * N]) as [number, number, number, number];
+  const mem = () => new Float32Array(k.memory.buffer);
+  mem().set(x, px / 4);
+  if (v0) mem().set(v0, pv / 4);
+  else mem().fill(vr, pv / 4, pv / 4 + N);
+  const count = k.forward(
+    px,
+    ph,
+    ps,
+    pv,
+    T,
+    N,
+    f(a),
+    f(b),
+    f(c),
+    f(d.vThreshold),
+    vr,
+    d.vReset !== null ? 1 : 0,
+  );
+  const m = mem();
+  return {
+    spikes: m.slice(ps / 4, ps / 4 + n),
+    h: m.slice(ph / 4, ph / 4 + n),
+    vLast: m.slice(pv / 4, pv / 4 + N),
+    spikeCount: count,
+  };
+}
+
+/** {@link neuronForward} as a JavaScript loop (the reference the SIMD kernel must equal bit for bit). */
+export function neuronForwardJs(
   d: NeuronDynamics,
   x: Float32Array,
   T: number,
@@ -107,6 +150,55 @@ export interface BackwardInput {
 }
 
 export function neuronBackward(input: BackwardInput): BackwardResult {
+  const k = lifKernel();
+  const closed = input.surrogate.kernel;
+  // PLIF's dL/dk and surrogates without a closed form in the kernel take the JavaScript loop.
+  if (!k || !closed || input.needDk) return neuronBackwardJs(input);
+  const { dynamics: d, h, spikes, T, N, dSpikes, dVLast } = input;
+  const n = T * N;
+  const [ph, ps, pds, pgv, pdx] = layout(k, [4 * n, 4 * n, 4 * n, 8 * N, 4 * n]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const f32 = new Float32Array(k.memory.buffer);
+  f32.set(h, ph / 4);
+  f32.set(spikes, ps / 4);
+  f32.set(dSpikes, pds / 4);
+  const gv = new Float64Array(k.memory.buffer, pgv, N);
+  if (dVLast) gv.set(dVLast);
+  else gv.fill(0);
+  const { a: dhdv, b: dhdx } = chargeCoefficients(d);
+  k.backward(
+    ph,
+    ps,
+    pds,
+    pgv,
+    pdx,
+    T,
+    N,
+    d.vReset ?? 0,
+    d.vThreshold,
+    d.vReset !== null ? 1 : 0,
+    d.detachReset ? 0 : 1,
+    dhdx,
+    dhdv,
+    closed.code,
+    closed.p0,
+    closed.p1,
+  );
+  const out = new Float32Array(k.memory.buffer);
+  return {
+    dx: out.slice(pdx / 4, pdx / 4 + n),
+    dv0: Float32Array.from(new Float64Array(k.memory.buffer, pgv, N)),
+    dk: 0,
+  };
+}
+
+/** {@link neuronBackward} as a JavaScript loop (the reference of the SIMD kernel; PLIF's dk). */
+export function neuronBackwardJs(input: BackwardInput): BackwardResult {
   const { dynamics: d, surrogate, x, h, spikes, T, N, v0, dSpikes, dVLast, needDk = false } = input;
   const dx = new Float32Array(T * N);
   const vr = d.vReset ?? 0;

@@ -13,6 +13,12 @@ export interface Surrogate {
   grad(x: number): number;
   /** The derivative as tf ops (used by unfused references); defaults to mapping {@link grad}. */
   gradTensor?(x: tf.Tensor): tf.Tensor;
+  /**
+   * For the built-in surrogates only: the same closed form inside the SIMD WebAssembly BPTT
+   * kernel (`code` 0 atan, 1 fastSigmoid, 2 triangle, with its two constants). A surrogate
+   * without it runs in the JavaScript loop.
+   */
+  readonly kernel?: { code: 0 | 1 | 2; p0: number; p1: number };
 }
 
 /** ArcTan surrogate (SpikingJelly default): `alpha / 2 / (1 + (pi / 2 * alpha * x)^2)`. */
@@ -22,6 +28,7 @@ export function atan(alpha = 2): Surrogate {
     name: 'atan',
     params: { alpha },
     grad: (x) => alpha / 2 / (1 + c * x * (c * x)),
+    kernel: { code: 0, p0: alpha / 2, p1: c },
     gradTensor: (x) => tf.div(alpha / 2, tf.add(1, tf.square(tf.mul(c, x)))),
   };
 }
@@ -47,6 +54,7 @@ export function fastSigmoid(slope = 25): Surrogate {
   return {
     name: 'fastSigmoid',
     params: { slope },
+    kernel: { code: 1, p0: slope, p1: 0 },
     grad: (x) => {
       const d = slope * Math.abs(x) + 1;
       return 1 / (d * d);
@@ -60,6 +68,7 @@ export function triangle(width = 1): Surrogate {
   return {
     name: 'triangle',
     params: { width },
+    kernel: { code: 2, p0: width, p1: 0 },
     grad: (x) => Math.max(0, 1 - Math.abs(x) / width) / width,
     gradTensor: (x) => tf.div(tf.relu(tf.sub(1, tf.div(tf.abs(x), width))), width),
   };

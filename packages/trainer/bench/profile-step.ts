@@ -78,6 +78,13 @@ console.log(`| whole step | ${wall.toFixed(1)} | 100% |`);
 console.log(
   '(kernels our composed gradients run inside them may be counted under both; read shares as rough)',
 );
+if (process.argv.includes('--shapes')) {
+  const info = await tf.profile(step);
+  const want = arg('--shapes', 'BatchMatMul');
+  console.log(`\n${want} calls of one step (ms, input shapes):`);
+  for (const k of info.kernels.filter((k) => k.name === want))
+    console.log(`  ${(Number(k.kernelTimeMs) || 0).toFixed(2).padStart(7)} ms  ${JSON.stringify(k.inputShapes)}`);
+}
 const last = runs[runs.length - 1]!.byKernel;
 console.log('\ntop kernels of the last step (ms, calls):');
 for (const [k, [ms, n]] of [...last].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15))

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A float32 tensor's values without a copy where the backend keeps them in memory JavaScript can
+ * see (the wasm backend's heap; the cpu backend's own array), else `dataSync()`. Read it at once:
+ * the view is only valid until the next tfjs op (which may move or grow the heap), and it must
+ * not be written to.
+ */
+export function peekFloats(t: tf.Tensor): Float32Array {
+  if (t.dtype === 'float32') {
+    const backend = tf.backend() as tf.KernelBackend & {
+      typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
+    };
+    if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap)
+      return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
+  }
+  return t.dataSync() as Float32Array;
+}
