@@ -1,6 +1,7 @@
 // Called by initRuntime() after the backends were imported (their stock kernels must be
 // registered before we replace and keep them). Importing this file does nothing.
 import {
+  AvgPoolGrad,
   BatchMatMul,
   getKernel,
   registerKernel,
@@ -10,6 +11,7 @@ import {
 import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
+import { makeAvgPoolGrad } from './avg-pool-grad.js';
 
 /** The stock kernels we replace, kept so that tests can compare against them. */
 export const stockKernels = new Map<string, KernelConfig>();
@@ -18,7 +20,8 @@ let registered = false;
 
 /**
  * Registers our kernels once: the wasm conv gradients (tfjs-wasm has no filter gradient and a slow
- * input gradient), the cpu filter gradient, and the wasm BatchMatMul with transposed operands.
+ * input gradient), the cpu filter gradient, the wasm BatchMatMul with transposed operands, and
+ * the wasm AvgPoolGrad of non-overlapping windows.
  * Every stock kernel replaced is kept in {@link stockKernels} and named once on stderr.
  */
 export function registerKernels(): void {
@@ -32,6 +35,8 @@ export function registerKernels(): void {
   ];
   const wasmMatMul = getKernel(BatchMatMul, 'wasm');
   if (wasmMatMul) configs.push(makeBatchMatMul('wasm', wasmMatMul));
+  const wasmAvgPoolGrad = getKernel(AvgPoolGrad, 'wasm');
+  if (wasmAvgPoolGrad) configs.push(makeAvgPoolGrad(wasmAvgPoolGrad));
   const replaced: string[] = [];
   for (const config of configs) {
     const stock = getKernel(config.kernelName, config.backendName);

@@ -1,0 +1,61 @@
+import {
+  AvgPoolGrad,
+  backend_util,
+  type AvgPoolGradAttrs,
+  type KernelConfig,
+  type KernelFunc,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+/**
+ * AvgPoolGrad on wasm for non-overlapping windows (filter = stride, no padding: every pooling
+ * layer of the HAS-8 models): each input pixel gets `dy / (kh kw)` of its one window, written by a
+ * JavaScript loop straight into the wasm heap (the stock kernel took ~10 ms per 4M elements).
+ * The product is rounded to float32 once, as the stock kernel's; other shapes go to the stock one.
+ */
+export function makeAvgPoolGrad(stock: KernelConfig): KernelConfig {
+  const kernelFunc: KernelFunc = (args) => {
+    const { dy, input } = args.inputs as unknown as Record<'dy' | 'input', TensorInfo>;
+    const { filterSize, strides, pad } = args.attrs as unknown as AvgPoolGradAttrs;
+    const info = backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number],
+      filterSize,
+      strides,
+      1,
+      pad,
+    );
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+    const [kh, kw, sh, sw] = [info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth];
+    const simple =
+      kh === sh &&
+      kw === sw &&
+      info.padInfo.top === 0 &&
+      info.padInfo.left === 0 &&
+      ho * kh === h &&
+      wo * kw === w;
+    if (!simple || dy.dtype !== 'float32') return stock.kernelFunc(args);
+    const backend = args.backend as unknown as WasmHeap;
+    const out = backend.makeOutput(input.shape, 'float32');
+    const g = backend.typedArrayFromHeap(dy);
+    const dx = backend.typedArrayFromHeap(out);
+    const scale = Math.fround(1 / (kh * kw));
+    const row = w * c;
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < h; y++) {
+        const src = (b * ho + Math.floor(y / kh)) * wo * c;
+        const dst = (b * h + y) * row;
+        for (let x = 0; x < w; x++) {
+          const s = src + Math.floor(x / kw) * c;
+          const d = dst + x * c;
+          for (let k = 0; k < c; k++) dx[d + k] = g[s + k]! * scale;
+        }
+      }
+    return out;
+  };
+  return { ...stock, kernelFunc };
+}
