@@ -12,6 +12,9 @@ export { Registry, registry, registerOnce, parseOptions, componentRefSchema } fr
 export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { peekFloats } from './peek.js';
+export { columnSums, columnSumsJs } from './simd/column-sums.js';
+export { loadSimdModule, simdLayout } from './simd/load.js';
+export type { SimdExports } from './simd/load.js';
 export { KernelRunner } from './kernels/kernel-runner.js';
 export { customGradOp } from './custom-grad.js';
 export type { CustomGradForward } from './custom-grad.js';

@@ -77,7 +77,7 @@ describe('initRuntime', () => {
     expect(state).toMatchObject({ backends: [], filterGrad: false, reluGrad: false, handlers: 0 });
     expect(state.after).toEqual({ backends: ['cpu', 'wasm'], filterGrad: true, reluGrad: true });
     expect(r.stderr).toMatch(
-      /replaced tfjs kernels with faster ones: Conv2DBackpropInput\/wasm, Conv2DBackpropFilter\/cpu, BatchMatMul\/wasm\n/,
+      /replaced tfjs kernels with faster ones: Conv2DBackpropInput\/wasm, Conv2DBackpropFilter\/cpu, BatchMatMul\/wasm, AvgPoolGrad\/wasm, Identity\/wasm\n/,
     );
   });
 

@@ -6,7 +6,8 @@
 /**
  * Forward over T steps of N elements: `h = ((v * a) + (x * b)) + c` in float32, spike when
  * `h >= th`, then hard (`v = vr`) or soft (`v = h - th`) reset. Writes h and spikes `[T * N]`,
- * updates v `[N]` in place, returns the spike count.
+ * updates v `[N]` in place, returns the spike count; the number of non-finite inputs goes to
+ * the i32 at `bad`.
  */
 export function forward(
   x: usize,
@@ -21,7 +22,11 @@ export function forward(
   th: f32,
   vr: f32,
   hard: i32,
+  bad: usize,
 ): i32 {
+  const inf = f32x4.splat(Infinity);
+  let nonFinite = i32x4.splat(0);
+  let scalarBad: i32 = 0;
   const va = f32x4.splat(a);
   const vb = f32x4.splat(b);
   const vc = f32x4.splat(c);
@@ -38,6 +43,7 @@ export function forward(
       const off: usize = (<usize>i) << 2;
       const vi = v128.load(v + off);
       const xi = v128.load(x + base + off);
+      nonFinite = i32x4.sub(nonFinite, v128.or(f32x4.ne(xi, xi), f32x4.eq(f32x4.abs(xi), inf)));
       const hi = f32x4.add(f32x4.add(f32x4.mul(vi, va), f32x4.mul(xi, vb)), vc);
       const fire = f32x4.ge(hi, vth);
       v128.store(h + base + off, hi);
@@ -48,7 +54,9 @@ export function forward(
     }
     for (; i < N; i++) {
       const off: usize = (<usize>i) << 2;
-      const hi: f32 = load<f32>(v + off) * a + load<f32>(x + base + off) * b + c;
+      const xs = load<f32>(x + base + off);
+      if (xs != xs || Mathf.abs(xs) == Infinity) scalarBad++;
+      const hi: f32 = load<f32>(v + off) * a + xs * b + c;
       store<f32>(h + base + off, hi);
       if (hi >= th) {
         store<f32>(s + base + off, 1.0);
@@ -60,6 +68,14 @@ export function forward(
       }
     }
   }
+  store<i32>(
+    bad,
+    i32x4.extract_lane(nonFinite, 0) +
+      i32x4.extract_lane(nonFinite, 1) +
+      i32x4.extract_lane(nonFinite, 2) +
+      i32x4.extract_lane(nonFinite, 3) +
+      scalarBad,
+  );
   return (
     i32x4.extract_lane(count, 0) +
     i32x4.extract_lane(count, 1) +

@@ -1,5 +1,6 @@
 import type { Surrogate } from './surrogates.js';
-import { layout, lifKernel } from './lif-wasm.js';
+import { simdLayout as layout } from '@hybridspike/core';
+import { lifKernel } from './lif-wasm.js';
 
 /** The per-element constants of a neuron's charge / fire / reset loop (DESIGN.md 4.4). */
 export interface NeuronDynamics {
@@ -20,6 +21,8 @@ export interface ForwardResult {
   h: Float32Array;
   vLast: Float32Array;
   spikeCount: number;
+  /** Inputs that are NaN or infinite (counted by the SIMD kernel; undefined from the JS loop). */
+  nonFinite?: number;
 }
 
 /**
@@ -41,7 +44,13 @@ export function neuronForward(
   const { a, b, c } = chargeCoefficients(d);
   const vr = f(d.vReset ?? 0);
   const n = T * N;
-  const [px, ph, ps, pv] = layout(k, [4 * n, 4 * n, 4 * n, 4 * N]) as [number, number, number, number];
+  const [px, ph, ps, pv, pbad] = layout(k, [4 * n, 4 * n, 4 * n, 4 * N, 4]) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const mem = () => new Float32Array(k.memory.buffer);
   mem().set(x, px / 4);
   if (v0) mem().set(v0, pv / 4);
@@ -59,6 +68,7 @@ export function neuronForward(
     f(d.vThreshold),
     vr,
     d.vReset !== null ? 1 : 0,
+    pbad,
   );
   const m = mem();
   return {
@@ -66,6 +76,7 @@ export function neuronForward(
     h: m.slice(ph / 4, ph / 4 + n),
     vLast: m.slice(pv / 4, pv / 4 + N),
     spikeCount: count,
+    nonFinite: new Int32Array(k.memory.buffer, pbad, 1)[0]!,
   };
 }
 

@@ -56,6 +56,7 @@ describe('the SIMD WebAssembly neuron kernel', () => {
         const w = neuronForward(d, x, T, N, v0);
         expect(js.spikeCount).toBeGreaterThan(0);
         expect(w.spikeCount).toBe(js.spikeCount);
+        expect(w.nonFinite).toBe(0);
         expect(bits(w.h)).toEqual(bits(js.h));
         expect(bits(w.spikes)).toEqual(bits(js.spikes));
         expect(bits(w.vLast)).toEqual(bits(js.vLast));
@@ -81,6 +82,15 @@ describe('the SIMD WebAssembly neuron kernel', () => {
       }
     });
 
+  it('counts NaN and infinite inputs (the neuron then names the first)', () => {
+    const x = noise(9, 4 * 7, 1);
+    x[1] = NaN; // a SIMD lane
+    x[5] = NaN; // the scalar tail
+    x[26] = -Infinity;
+    x[9] = Infinity;
+    expect(neuronForward(CASES[0]![1], x, 4, 7, null).nonFinite).toBe(4);
+  });
+
   it('leaves PLIF (dL/dk) and surrogates without a closed form to the JavaScript loop', () => {
     const d = CASES[0]![1];
     const x = noise(2, 64, 2);
@@ -105,8 +115,18 @@ describe('the SIMD WebAssembly neuron kernel', () => {
   });
 
   it('src/lif-wasm.generated.ts is what assembly/lif.ts compiles to', () => {
-    const script = fileURLToPath(new URL('../scripts/build-wasm.mjs', import.meta.url));
-    const r = spawnSync(process.execPath, [script, '--check'], { encoding: 'utf8' });
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const r = spawnSync(
+      process.execPath,
+      [
+        'scripts/build-wasm.mjs',
+        'packages/neurons/assembly/lif.ts',
+        'packages/neurons/src/lif-wasm.generated.ts',
+        'LIF_WASM_BASE64',
+        '--check',
+      ],
+      { encoding: 'utf8', cwd: root },
+    );
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

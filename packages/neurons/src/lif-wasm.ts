@@ -1,8 +1,8 @@
+import { loadSimdModule, type SimdExports } from '@hybridspike/core';
 import { LIF_WASM_BASE64 } from './lif-wasm.generated.js';
 
 /** The exports of assembly/lif.ts. */
-interface LifExports {
-  memory: WebAssembly.Memory;
+export interface LifExports extends SimdExports {
   forward(
     x: number,
     h: number,
@@ -16,6 +16,7 @@ interface LifExports {
     th: number,
     vr: number,
     hard: number,
+    bad: number,
   ): number;
   backward(
     h: number,
@@ -40,39 +41,10 @@ interface LifExports {
 let lif: LifExports | null | undefined;
 
 /**
- * The SIMD kernel, compiled on first use (1.3 KB, synchronously); null where WebAssembly SIMD
- * is missing or `HYBRIDSPIKE_NEURON_KERNEL=js` asks for the JavaScript loops.
+ * The SIMD neuron kernel (1.4 KB), compiled on first use; null where WebAssembly SIMD is missing
+ * or `HYBRIDSPIKE_SIMD=off` asks for the JavaScript loops.
  */
 export function lifKernel(): LifExports | null {
-  if (lif !== undefined) return lif;
-  lif = null;
-  const env = typeof process !== 'undefined' ? process.env?.HYBRIDSPIKE_NEURON_KERNEL : undefined;
-  if (env === 'js' || typeof WebAssembly === 'undefined') return lif;
-  try {
-    const bytes = Uint8Array.from(atob(LIF_WASM_BASE64), (ch) => ch.charCodeAt(0));
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      env: {
-        abort: () => {
-          throw new Error('hybridspike neuron kernel aborted');
-        },
-      },
-    });
-    lif = instance.exports as unknown as LifExports;
-  } catch {
-    lif = null; // no SIMD (old engine): the JavaScript loops run instead
-  }
+  if (lif === undefined) lif = loadSimdModule<LifExports>(LIF_WASM_BASE64);
   return lif;
-}
-
-/** Byte offsets of consecutive 16-byte-aligned regions past the module's own first page. */
-export function layout(k: LifExports, bytes: number[]): number[] {
-  const offsets: number[] = [];
-  let at = 65536;
-  for (const b of bytes) {
-    offsets.push(at);
-    at += Math.ceil(b / 16) * 16;
-  }
-  const have = k.memory.buffer.byteLength;
-  if (at > have) k.memory.grow(Math.ceil((at - have) / 65536));
-  return offsets;
 }

@@ -5,10 +5,12 @@ import {
   HybridSpikeError,
   Module,
   parseOptions,
+  peekFloats,
   type OnnxLowering,
   type OnnxValue,
 } from '@hybridspike/core';
 import { chargeCoefficients, neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
+import { lifKernel } from './lif-wasm.js';
 import {
   neuronOptions,
   resolveSurrogate,
@@ -162,12 +164,17 @@ export abstract class SpikingNeuron extends Module {
   ): tf.Tensor {
     const inputs = [x, ...(v0 ? [v0] : []), ...(kT ? [kT] : [])];
     const op = customGradOp((ins) => {
-      const xd = ins[0]!.dataSync() as Float32Array;
-      checkNoNaN(xd, this.typeName);
+      // Read in place (no copy) unless PLIF's backward needs x later; the SIMD kernel copies it
+      // into its own memory before any other tfjs op runs, and counts non-finite inputs.
+      const xd = kT ? (ins[0]!.dataSync() as Float32Array) : peekFloats(ins[0]!);
+      const simd = lifKernel() !== null;
+      if (!simd) checkNoNaN(xd, this.typeName);
       const N = xd.length / T;
       const v0d = v0 ? (ins[1]!.dataSync() as Float32Array) : null;
       const dyn = this.dynamics(kT ? ins[ins.length - 1]!.dataSync()[0]! : this.k);
       const r = neuronForward(dyn, xd, T, N, v0d);
+      if (r.nonFinite) checkNoNaN(xd, this.typeName);
+      const xSaved = kT ? xd : new Float32Array(0);
       this.lastSpikeCount = r.spikeCount;
       this.lastNeuronSteps = T * N;
       this.lastFiringRate = r.spikeCount / (T * N);
@@ -183,11 +190,11 @@ export abstract class SpikingNeuron extends Module {
         value = tf.tensor(r.spikes, x.shape, 'float32');
       }
       const gradFunc = (dy: tf.Tensor) => {
-        const dyd = dy.dataSync() as Float32Array;
+        const dyd = peekFloats(dy);
         const b = neuronBackward({
           dynamics: dyn,
           surrogate: this.surrogate,
-          x: xd,
+          x: xSaved,
           h: r.h,
           spikes: r.spikes,
           T,

@@ -83,7 +83,9 @@ if (process.argv.includes('--shapes')) {
   const want = arg('--shapes', 'BatchMatMul');
   console.log(`\n${want} calls of one step (ms, input shapes):`);
   for (const k of info.kernels.filter((k) => k.name === want))
-    console.log(`  ${(Number(k.kernelTimeMs) || 0).toFixed(2).padStart(7)} ms  ${JSON.stringify(k.inputShapes)}`);
+    console.log(
+      `  ${(Number(k.kernelTimeMs) || 0).toFixed(2).padStart(7)} ms  ${JSON.stringify(k.inputShapes)}`,
+    );
 }
 const last = runs[runs.length - 1]!.byKernel;
 console.log('\ntop kernels of the last step (ms, calls):');

@@ -14,8 +14,8 @@ function poolGrad(
   pad: 'valid' | 'same',
 ) {
   const x = tf.tensor4d(xv, shape as [number, number, number, number]);
-  const g = tf.grad((v: tf.Tensor4D) => {
-    const y = tf.avgPool(v, k, s, pad);
+  const g = tf.grad((v: tf.Tensor) => {
+    const y = tf.avgPool(v as tf.Tensor4D, k, s, pad);
     return tf.sum(tf.mul(y, tf.tensor(wv.subarray(0, y.size), y.shape)));
   })(x);
   const out = g.dataSync().slice();

@@ -3,6 +3,7 @@
 import {
   AvgPoolGrad,
   BatchMatMul,
+  Identity,
   getKernel,
   registerKernel,
   unregisterKernel,
@@ -12,6 +13,7 @@ import { makeConv2DBackpropFilter } from './conv2d-backprop-filter.js';
 import { makeConv2DBackpropInput } from './conv2d-backprop-input.js';
 import { makeBatchMatMul } from './batch-mat-mul.js';
 import { makeAvgPoolGrad } from './avg-pool-grad.js';
+import { makeIdentity } from './identity.js';
 
 /** The stock kernels we replace, kept so that tests can compare against them. */
 export const stockKernels = new Map<string, KernelConfig>();
@@ -21,7 +23,7 @@ let registered = false;
 /**
  * Registers our kernels once: the wasm conv gradients (tfjs-wasm has no filter gradient and a slow
  * input gradient), the cpu filter gradient, the wasm BatchMatMul with transposed operands, and
- * the wasm AvgPoolGrad of non-overlapping windows.
+ * the wasm AvgPoolGrad of non-overlapping windows, and a wasm Identity that shares data.
  * Every stock kernel replaced is kept in {@link stockKernels} and named once on stderr.
  */
 export function registerKernels(): void {
@@ -37,6 +39,8 @@ export function registerKernels(): void {
   if (wasmMatMul) configs.push(makeBatchMatMul('wasm', wasmMatMul));
   const wasmAvgPoolGrad = getKernel(AvgPoolGrad, 'wasm');
   if (wasmAvgPoolGrad) configs.push(makeAvgPoolGrad(wasmAvgPoolGrad));
+  const wasmIdentity = getKernel(Identity, 'wasm');
+  if (wasmIdentity) configs.push(makeIdentity(wasmIdentity));
   const replaced: string[] = [];
   for (const config of configs) {
     const stock = getKernel(config.kernelName, config.backendName);
