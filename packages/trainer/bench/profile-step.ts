@@ -1,9 +1,13 @@
 // Where one training step of has8Vgg b16 (batch 32, 32x32) spends its time on our runtime:
 // tfjs kernel time by category (tf.profile) and the rest of the step (our JS loops: LIF/IF BPTT,
 // bit-plane encoder surrogate, decoders; and framework overhead), median over a few steps.
+// Then the same step of the PyTorch re-implementation under torch.profiler (bench/torch_has8vgg.py
+// --profile), when a python3 with torch is found (HYBRIDSPIKE_PYTHON, python3, /usr/bin/python3).
 // Usage: node --conditions=@hybridspike/source --import tsx packages/trainer/bench/profile-step.ts [--channels 1] [--steps 3]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { has8Vgg } from '@hybridspike/blocks';
 import { Adam, crossEntropy } from '../src/index.js';
 
@@ -11,7 +15,7 @@ const arg = (name: string, d: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const C = Number(arg('--channels', '1'));
 const steps = Number(arg('--steps', '3'));
-const { backend } = await initRuntime();
+const { backend, threads } = await initRuntime();
 const B = 32;
 
 /** Kernel name -> category of the issue's profile. */
@@ -66,7 +70,7 @@ const rows = cats
   .sort((a, b) => b[1] - a[1]);
 const kernels = rows.reduce((a, [, ms]) => a + ms, 0);
 console.log(
-  `backend ${backend}; has8Vgg b16, ${C} channel(s), batch ${B}; one training step (fwd + bwd + Adam), median of ${steps} under tf.profile (which adds overhead)`,
+  `backend ${backend} (${threads} threads); has8Vgg b16, ${C} channel(s), batch ${B}; one training step (fwd + bwd + Adam), median of ${steps} under tf.profile (which adds overhead)`,
 );
 console.log('| category | ms | share |');
 console.log('|---|---|---|');
@@ -91,3 +95,15 @@ const last = runs[runs.length - 1]!.byKernel;
 console.log('\ntop kernels of the last step (ms, calls):');
 for (const [k, [ms, n]] of [...last].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15))
   console.log(`  ${k.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms  ${String(n).padStart(5)} calls`);
+
+const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find(
+  (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
+);
+if (python) {
+  const py = fileURLToPath(new URL('./torch_has8vgg.py', import.meta.url));
+  const r = spawnSync(python, [py, '--profile', '--channels', String(C)], { encoding: 'utf8' });
+  console.log(`\n${r.stdout.trim() || r.stderr.slice(-1000)}`);
+} else
+  console.log(
+    '\n(no python3 with torch: apt-get install python3-torch libopenblas0-pthread for its profile)',
+  );

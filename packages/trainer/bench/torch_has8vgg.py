@@ -7,6 +7,7 @@ parameter count and the BLAS torch's matmuls run on. Refuses the reference BLAS 
 matmuls would flatter us) unless --allow-reference-blas.
 
 Usage: python3 torch_has8vgg.py --channels 1 [--batch 32] [--size 32] [--steps 6] [--threads N]
+       python3 torch_has8vgg.py --profile   # one training step by category (torch.profiler), as text
 """
 import argparse
 import json
@@ -46,7 +47,16 @@ class BitPlane(torch.autograd.Function):
         return grad_q, None
 
 
+def scope(name):
+    return torch.profiler.record_function(name)
+
+
 def encode(x, alpha=5):
+    with scope('hs:encoder'):
+        return _encode(x, alpha)
+
+
+def _encode(x, alpha):
     lo, hi = x.min(), x.max()
     if not (lo >= 0 and hi <= 1):
         x = (x - lo) / (hi - lo) if hi > lo else torch.ones_like(x)
@@ -57,7 +67,8 @@ WEIGHTS = torch.tensor([2.0 ** (7 - t) / 255.0 for t in range(8)])
 
 
 def decode(s):
-    return (s * WEIGHTS.view(8, *([1] * (s.dim() - 1)))).sum(0)
+    with scope('hs:decoder'):
+        return (s * WEIGHTS.view(8, *([1] * (s.dim() - 1)))).sum(0)
 
 
 class Spike(torch.autograd.Function):
@@ -75,14 +86,15 @@ class Spike(torch.autograd.Function):
 
 def lif(x, tau=2.0, vth=1.0):
     """x: [T, ...]; hard reset to 0; decay_input charge; BPTT through the written-out loop."""
-    v = torch.zeros_like(x[0])
-    out = []
-    for t in range(x.shape[0]):
-        h = v + (x[t] - v) / tau
-        s = Spike.apply(h - vth)
-        v = h * (1 - s)
-        out.append(s)
-    return torch.stack(out, 0)
+    with scope('hs:neuron'):
+        v = torch.zeros_like(x[0])
+        out = []
+        for t in range(x.shape[0]):
+            h = v + (x[t] - v) / tau
+            s = Spike.apply(h - vth)
+            v = h * (1 - s)
+            out.append(s)
+        return torch.stack(out, 0)
 
 
 def fold(s):
@@ -170,6 +182,51 @@ def blas_in_use():
     return sorted(libs)
 
 
+CATEGORIES = [
+    # (category, test on the event's own name or an enclosing scope / autograd node's name)
+    ('encoder (fwd + surrogate bwd)', lambda n: n in ('hs:encoder',) or 'BitPlaneBackward' in n),
+    ('neurons (LIF fwd + BPTT)', lambda n: n == 'hs:neuron' or 'SpikeBackward' in n),
+    ('decoders', lambda n: n == 'hs:decoder'),
+    ('optimizer (Adam)', lambda n: n.startswith('Optimizer.step')),
+    ('conv input + filter grad', lambda n: 'ConvolutionBackward' in n or n == 'aten::convolution_backward'),
+    ('conv forward', lambda n: n in ('aten::convolution', 'aten::_convolution', 'aten::mkldnn_convolution')),
+    ('BatchNorm', lambda n: 'batch_norm' in n.lower()),
+    ('matmul (linear layers)', lambda n: 'AddmmBackward' in n or 'MmBackward' in n or n in ('aten::addmm', 'aten::mm', 'aten::linear')),
+    ('pooling', lambda n: 'avg_pool' in n.lower() or 'AvgPool' in n),
+]
+
+
+def profile(a, model, step):
+    """One step under torch.profiler: each event's self time goes to the category of the nearest
+    enclosing scope, autograd node or op that has one (else 'other ops')."""
+    from torch.profiler import ProfilerActivity, profile as prof
+    for _ in range(3):  # warm-up: the allocator and oneDNN's primitive cache
+        step()
+    with prof(activities=[ProfilerActivity.CPU]) as p:
+        t0 = time.perf_counter()
+        step()
+        wall = (time.perf_counter() - t0) * 1000
+    totals = {}
+    for e in p.events():
+        cat = None
+        node = e
+        while node is not None and cat is None:
+            for name, test in CATEGORIES:
+                if test(node.name):
+                    cat = name
+                    break
+            node = node.cpu_parent
+        cat = cat or 'other ops (elementwise, loss, layout)'
+        totals[cat] = totals.get(cat, 0.0) + e.self_cpu_time_total / 1000
+    print(f'torch {torch.__version__}, {a.threads} threads; has8Vgg b16, {a.channels} channel(s), batch {a.batch}; one training step under torch.profiler: {wall:.1f} ms wall')
+    print('| category | ms (self time) | share of profiled time |')
+    print('|---|---|---|')
+    profiled = sum(totals.values())
+    for k, v in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(f'| {k} | {v:.1f} | {100 * v / profiled:.1f}% |')
+    print(f'| all profiled ops (several threads: may exceed the wall time) | {profiled:.1f} | 100% |')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--channels', type=int, default=1)
@@ -178,6 +235,7 @@ def main():
     ap.add_argument('--steps', type=int, default=6)
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--allow-reference-blas', action='store_true')
+    ap.add_argument('--profile', action='store_true')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -199,6 +257,9 @@ def main():
         loss.backward()
         opt.step()
 
+    if a.profile:
+        profile(a, model, step)
+        return
     step()
     t0 = time.perf_counter()
     for _ in range(a.steps):

@@ -40,6 +40,10 @@ const CASES: Case[] = [
   { x: [2, 11, 9, 3], k: [5, 5], co: 4, stride: 3, pad: 2 },
   { x: [1, 10, 7, 2], k: [3, 3], co: 3, stride: 3, pad: 'same' },
   { x: [2, 9, 9, 2], k: [2, 2], co: 3, stride: 2, pad: 'valid' },
+  // First layers (few input taps, Co a multiple of 4): the SIMD filter gradient on wasm.
+  { x: [4, 12, 10, 1], k: [3, 3], co: 16, stride: 1, pad: 'same' },
+  { x: [3, 11, 9, 1], k: [3, 3], co: 8, stride: 2, pad: 'valid' },
+  { x: [2, 10, 10, 3], k: [3, 3], co: 12, stride: 2, pad: 'same' },
 ];
 
 function randomTensor(rng: Rng, shape: number[]): tf.Tensor {
