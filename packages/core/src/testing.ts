@@ -38,3 +38,19 @@ export async function medianMs(fn: () => unknown, reps: number): Promise<number>
   }
   return [...ms].sort((a, b) => a - b)[Math.floor(ms.length / 2)]!;
 }
+
+/**
+ * Fails unless the embedded SIMD module `out` is what `entry` compiles to now (paths from the
+ * repository root; see scripts/build-wasm.mjs): an edit of the AssemblyScript source must be
+ * rebuilt before it ships.
+ */
+export async function expectEmbeddedWasmFresh(entry: string, out: string, name: string): Promise<void> {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const r = spawnSync(process.execPath, ['scripts/build-wasm.mjs', entry, out, name, '--check'], {
+    encoding: 'utf8',
+    cwd: root,
+  });
+  if (r.status !== 0) throw new Error(`embedded wasm check failed: ${r.stderr || r.error?.message}`);
+}

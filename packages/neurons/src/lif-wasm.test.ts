@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { expectEmbeddedWasmFresh } from '@hybridspike/core/internal/testing';
 import {
   neuronBackward,
   neuronBackwardJs,
@@ -114,20 +113,11 @@ describe('the SIMD WebAssembly neuron kernel', () => {
     expect(a.dk).not.toBe(0);
   });
 
-  it('src/lif-wasm.generated.ts is what assembly/lif.ts compiles to', () => {
-    const root = fileURLToPath(new URL('../../..', import.meta.url));
-    const r = spawnSync(
-      process.execPath,
-      [
-        'scripts/build-wasm.mjs',
-        'packages/neurons/assembly/lif.ts',
-        'packages/neurons/src/lif-wasm.generated.ts',
-        'LIF_WASM_BASE64',
-        '--check',
-      ],
-      { encoding: 'utf8', cwd: root },
+  it('src/lif-wasm.generated.ts is what assembly/lif.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/neurons/assembly/lif.ts',
+      'packages/neurons/src/lif-wasm.generated.ts',
+      'LIF_WASM_BASE64',
     );
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
   });
 });

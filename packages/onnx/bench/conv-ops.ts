@@ -66,12 +66,10 @@ for (const [N, H, Ci, Co] of [
         tf.tidy(
           () =>
             void (
-              tf
-                .engine()
-                .runKernel('Conv2DBackpropFilter', { x, dy }, {
-                  ...attrs,
-                  filterShape: [3, 3, Ci, Co],
-                } as never) as tf.Tensor
+              tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+                ...attrs,
+                filterShape: [3, 3, Ci, Co],
+              } as never) as tf.Tensor
             ).dataSync(),
         ),
       5,

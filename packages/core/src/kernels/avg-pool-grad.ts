@@ -1,5 +1,4 @@
 import {
-  AvgPoolGrad,
   backend_util,
   type AvgPoolGradAttrs,
   type KernelConfig,
@@ -7,10 +6,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array;
-}
+import type { WasmHeap } from './kernel-runner.js';
 
 /**
  * AvgPoolGrad on wasm for non-overlapping windows (filter = stride, no padding: every pooling

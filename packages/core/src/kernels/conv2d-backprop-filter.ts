@@ -7,7 +7,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelRunner, padOrCrop } from './kernel-runner.js';
+import { KernelRunner, padOrCrop, type WasmHeap } from './kernel-runner.js';
 import { smallFilterGrad, smallFilterGradApplies } from '../simd/filter-grad.js';
 
 /**
@@ -60,10 +60,7 @@ export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
     // A first layer (few input taps): XNNPACK would repack all of dy as a filter per call, for a
     // 3x3 output; one SIMD pass over the positions is ~4x faster.
     if (backendName === 'wasm' && smallFilterGradApplies(shape)) {
-      const heap = backend as unknown as {
-        typedArrayFromHeap(t: TensorInfo): Float32Array;
-        makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
-      };
+      const heap = backend as unknown as WasmHeap;
       const dw = smallFilterGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), shape);
       const out = heap.makeOutput([...filterShape], 'float32');
       heap.typedArrayFromHeap(out).set(dw);

@@ -1,4 +1,4 @@
-import { Identity, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
+import { type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /**
  * Identity on wasm without a copy: tensors are immutable, so the output shares the input's data

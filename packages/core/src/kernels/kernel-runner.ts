@@ -67,3 +67,9 @@ export function padOrCrop(
     ],
   };
 }
+
+/** The wasm backend's heap access our loop kernels use (BackendWasm's public methods). */
+export interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
+import { expectEmbeddedWasmFresh } from '../testing.js';
 import { columnSums, columnSumsJs } from './column-sums.js';
 
 describe('columnSums (SIMD WebAssembly)', () => {
@@ -18,20 +17,11 @@ describe('columnSums (SIMD WebAssembly)', () => {
     expect(Array.from(columnSums(Float32Array.of(1, 2, 3, 4, 5, 6), 3, 2))).toEqual([9, 12]);
   });
 
-  it('src/simd/colsum.generated.ts is what assembly/colsum.ts compiles to', () => {
-    const root = fileURLToPath(new URL('../../../..', import.meta.url));
-    const r = spawnSync(
-      process.execPath,
-      [
-        'scripts/build-wasm.mjs',
-        'packages/core/assembly/colsum.ts',
-        'packages/core/src/simd/colsum.generated.ts',
-        'COLSUM_WASM_BASE64',
-        '--check',
-      ],
-      { encoding: 'utf8', cwd: root },
+  it('src/simd/colsum.generated.ts is what assembly/colsum.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/core/assembly/colsum.ts',
+      'packages/core/src/simd/colsum.generated.ts',
+      'COLSUM_WASM_BASE64',
     );
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
   });
 });

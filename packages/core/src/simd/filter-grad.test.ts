@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
-import { maxRelDiff, useBackend } from '../testing.js';
+import { maxRelDiff, useBackend, expectEmbeddedWasmFresh } from '../testing.js';
 import { smallFilterGrad, smallFilterGradApplies } from './filter-grad.js';
 
 describe('the SIMD first-layer filter gradient', () => {
@@ -48,20 +46,11 @@ describe('the SIMD first-layer filter gradient', () => {
     tf.dispose([x, w, y, dw!]);
   });
 
-  it('src/simd/filter-grad.generated.ts is what assembly/filter-grad.ts compiles to', () => {
-    const root = fileURLToPath(new URL('../../../..', import.meta.url));
-    const r = spawnSync(
-      process.execPath,
-      [
-        'scripts/build-wasm.mjs',
-        'packages/core/assembly/filter-grad.ts',
-        'packages/core/src/simd/filter-grad.generated.ts',
-        'FILTER_GRAD_WASM_BASE64',
-        '--check',
-      ],
-      { encoding: 'utf8', cwd: root },
+  it('src/simd/filter-grad.generated.ts is what assembly/filter-grad.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/core/assembly/filter-grad.ts',
+      'packages/core/src/simd/filter-grad.generated.ts',
+      'FILTER_GRAD_WASM_BASE64',
     );
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
   });
 });
