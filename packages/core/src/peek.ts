@@ -10,8 +10,11 @@ export function peekFloats(t: tf.Tensor): Float32Array {
   if (t.dtype === 'float32') {
     const backend = tf.backend() as tf.KernelBackend & {
       typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
+      dataIdMap?: { has(dataId: object): boolean };
     };
-    if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap)
+    // Only data that lives in this backend's heap (a tensor made before a backend switch does not
+    // until tfjs moves it: dataSync does that).
+    if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap && backend.dataIdMap?.has(t.dataId))
       return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
   }
   return t.dataSync() as Float32Array;
