@@ -88,12 +88,18 @@ function prepare(wasmPaths: RuntimeOptions['wasmPaths'], threads: number | undef
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       if (wasmPaths) wasm.setWasmPaths(wasmPaths as never);
       if (isNode) {
-        // Hidden from bundlers: a Node-only module (fs, worker files) browsers never load.
-        const spec = './wasm-threads.js';
-        const mod = (await import(/* @vite-ignore */ spec)) as typeof import('./wasm-threads.js');
-        processThreads = threads ?? Math.min(MAX_THREADS, mod.nodeCores());
-        if (processThreads > 1)
-          await mod.registerThreadedWasm(processThreads, (why) => (threadedFallback = why));
+        try {
+          // Hidden from bundlers: a Node-only module (fs, worker files) browsers never load.
+          const spec = './wasm-threads.js';
+          const mod = (await import(/* @vite-ignore */ spec)) as typeof import('./wasm-threads.js');
+          processThreads = threads ?? Math.min(MAX_THREADS, mod.nodeCores());
+          if (processThreads > 1)
+            await mod.registerThreadedWasm(processThreads, (why) => (threadedFallback = why));
+        } catch (e) {
+          // e.g. a bundle without the module beside it: the stock single-threaded build runs.
+          processThreads = 1;
+          threadedFallback = (e as Error).message;
+        }
       }
     } catch (e) {
       missing.set('wasm', (e as Error).message);
