@@ -209,7 +209,7 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<Runtime
   const threads = await backendThreads(current);
   if (threadedFallback && current === 'wasm') {
     console.error(
-      `[hybridspike] threaded wasm backend failed to start (${threadedFallback}); running on 1 thread`,
+      `[hybridspike] threaded wasm backend failed to start (${threadedFallback}); running on 1 thread (HYBRIDSPIKE_THREADS=1 asks for that and silences this line)`,
     );
     threadedFallback = undefined;
   }
