@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { currentBackend, initRuntime, pickBackend } from './runtime.js';
 
@@ -50,6 +51,35 @@ describe('initRuntime', () => {
     await expect(pickBackend(starts([]).start)).rejects.toThrow(
       /no tensor backend could be started \(tried node, wasm, cpu\)/,
     );
+  });
+
+  it('inside a bundle (no wasm-threads module beside it) wasm still starts, on 1 thread, and says why', async () => {
+    const dir = join(fileURLToPath(new URL('..', import.meta.url)), '.vitest');
+    mkdirSync(dir, { recursive: true });
+    const entry = join(dir, 'bundle-entry.ts');
+    writeFileSync(
+      entry,
+      "import { initRuntime } from '@hybridspike/core';\nconsole.log(JSON.stringify(await initRuntime()));\n",
+    );
+    const { build } = await import('esbuild');
+    const out = join(dir, 'bundle-out.mjs');
+    await build({
+      entryPoints: [entry],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      conditions: ['@hybridspike/source'],
+      external: ['@tensorflow/*'],
+      outfile: out,
+      logLevel: 'silent',
+    });
+    const env = { ...process.env };
+    delete env.HYBRIDSPIKE_THREADS;
+    delete env.HYBRIDSPIKE_BACKEND;
+    const r = spawnSync(process.execPath, [out], { encoding: 'utf8', timeout: 60_000, env });
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ backend: 'wasm', threads: 1 });
+    if (availableParallelism() > 1)
+      expect(r.stderr).toMatch(/threaded wasm backend failed to start .*running on 1 thread/);
   });
 
   it('importing the packages does no work: no backend, no kernel, no gradient, no process handler until initRuntime()', () => {
