@@ -179,7 +179,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
   const data = buildData(c);
   const model = buildModel(c, data.train);
   const { optimizer, schedule } = buildOptimizer(c);
-  const tags = { ...trialTags(trial, ctx, backend), [TAG.threads]: String(threads) };
+  const tags = trialTags(trial, ctx, backend, threads);
   const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () =>
     ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }),
   );
@@ -256,7 +256,12 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
 }
 
 /** The tags every trial run carries (provenance, identity, MLflow's source tags). */
-function trialTags(trial: Trial, ctx: TrialContext, backend: string): Record<string, string> {
+function trialTags(
+  trial: Trial,
+  ctx: TrialContext,
+  backend: string,
+  threads: number,
+): Record<string, string> {
   const sha = gitSha();
   return {
     [TAG.sweep]: ctx.sweepName,
@@ -264,6 +269,7 @@ function trialTags(trial: Trial, ctx: TrialContext, backend: string): Record<str
     [TAG.hash]: trial.hash,
     [TAG.seed]: String(trial.config.seed),
     [TAG.backend]: backend,
+    [TAG.threads]: String(threads),
     [TAG.node]: process.version,
     [TAG.versions]: JSON.stringify(packageVersions()),
     [TAG.plugins]: JSON.stringify(ctx.plugins),

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { OnnxCheckReport } from '@hybridspike/onnx/check';
+import type { Tracker } from '@hybridspike/tracking';
 import { bestOf, groupTrials, runsByHash } from './aggregate.js';
 import type { Workspace } from './context.js';
 import {
@@ -144,6 +145,22 @@ export async function runSweep(
 }
 
 /**
+ * The sweep's best run (the configuration with the best mean of its metric, then its best run;
+ * see {@link bestOf}), among one branch's configurations when `branch` is given. One search for
+ * every trial's newest finished run, not one per trial.
+ */
+export async function findBestRun(
+  tracker: Tracker,
+  experimentId: string,
+  loaded: LoadedSweep,
+  branch?: string,
+): Promise<ReturnType<typeof bestOf>> {
+  const { finished } = runsByHash(await tracker.searchRuns([experimentId], { [TAG.kind]: 'trial' }));
+  const groups = groupTrials(loaded, finished).filter((g) => !branch || g.branch === branch);
+  return bestOf(groups, loaded.sweep.best.metric);
+}
+
+/**
  * Exports the best trial to ONNX and checks it in onnxruntime: the configuration with the best
  * mean of the sweep's metric over its seeds, and within it the run with the best value.
  */
@@ -152,9 +169,7 @@ export async function exportBest(
   ws: Workspace,
   experimentId: string,
 ): Promise<{ trial: Trial; runId: string; report: OnnxCheckReport; reused: boolean } | null> {
-  // One search for every trial's newest finished run (not one per trial).
-  const { finished } = runsByHash(await ws.tracker.searchRuns([experimentId], { [TAG.kind]: 'trial' }));
-  const best = bestOf(groupTrials(loaded, finished), loaded.sweep.best.metric);
+  const best = await findBestRun(ws.tracker, experimentId, loaded);
   if (!best) return null;
   const runId = best.run.info.runId;
   // Already exported and checked (a rerun of a finished sweep): report it, do not upload again.

@@ -2,8 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import type { Tracker } from '@hybridspike/tracking';
-import { bestOf, groupTrials, runsByHash } from './aggregate.js';
-import { loadTrialModel, TAG } from './run-trial.js';
+import { loadTrialModel } from './run-trial.js';
+import { findBestRun } from './sweep-runner.js';
 import type { LoadedSweep } from './sweep.js';
 
 /** Test images the page offers, as `samples.json` (uint8 HWC at the model's input size). */
@@ -29,9 +29,7 @@ export async function writeWebModel(
   outDir: string,
   options: { samples?: number; branch?: 'hybrid' | 'ann' | 'snn' } = {},
 ): Promise<{ runId: string; label: string; files: string[] }> {
-  const { finished } = runsByHash(await tracker.searchRuns([experimentId], { [TAG.kind]: 'trial' }));
-  const groups = groupTrials(loaded, finished).filter((g) => !options.branch || g.branch === options.branch);
-  const best = bestOf(groups, loaded.sweep.best.metric);
+  const best = await findBestRun(tracker, experimentId, loaded, options.branch);
   if (!best)
     throw new Error(
       `sweep '${loaded.sweep.name}' has no finished ${options.branch ? `${options.branch} ` : ''}trial with the metric '${loaded.sweep.best.metric}': run the sweep first${options.branch ? ', or pick another --branch' : ''}.`,

@@ -38,13 +38,10 @@ export interface LifExports extends SimdExports {
   ): void;
 }
 
-let lif: LifExports | null | undefined;
-
 /**
  * The SIMD neuron kernel (1.4 KB), compiled on first use; null where WebAssembly SIMD is missing
  * or `HYBRIDSPIKE_SIMD=off` asks for the JavaScript loops.
  */
 export function lifKernel(): LifExports | null {
-  if (lif === undefined) lif = loadSimdModule<LifExports>(LIF_WASM_BASE64);
-  return lif;
+  return loadSimdModule<LifExports>(LIF_WASM_BASE64);
 }

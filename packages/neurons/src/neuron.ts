@@ -10,7 +10,6 @@ import {
   type OnnxValue,
 } from '@hybridspike/core';
 import { chargeCoefficients, neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
-import { lifKernel } from './lif-wasm.js';
 import {
   neuronOptions,
   resolveSurrogate,
@@ -164,16 +163,16 @@ export abstract class SpikingNeuron extends Module {
   ): tf.Tensor {
     const inputs = [x, ...(v0 ? [v0] : []), ...(kT ? [kT] : [])];
     const op = customGradOp((ins) => {
-      // Read in place (no copy) unless PLIF's backward needs x later; the SIMD kernel copies it
-      // into its own memory before any other tfjs op runs, and counts non-finite inputs.
+      // Read in place (no copy) unless PLIF's backward needs x later; no tfjs op runs before the
+      // forward has read it.
       const xd = kT ? (ins[0]!.dataSync() as Float32Array) : peekFloats(ins[0]!);
-      const simd = lifKernel() !== null;
-      if (!simd) checkNoNaN(xd, this.typeName);
       const N = xd.length / T;
       const v0d = v0 ? (ins[1]!.dataSync() as Float32Array) : null;
       const dyn = this.dynamics(kT ? ins[ins.length - 1]!.dataSync()[0]! : this.k);
       const r = neuronForward(dyn, xd, T, N, v0d);
-      if (r.nonFinite) checkNoNaN(xd, this.typeName);
+      // The SIMD kernel counts non-finite inputs (the scan then only names the first); the
+      // JavaScript loop does not count (undefined), so the scan runs.
+      if (r.nonFinite !== 0) checkNoNaN(xd, this.typeName);
       const xSaved = kT ? xd : new Float32Array(0);
       this.lastSpikeCount = r.spikeCount;
       this.lastNeuronSteps = T * N;

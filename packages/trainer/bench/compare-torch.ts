@@ -12,6 +12,7 @@ import type { Dataset } from '@hybridspike/data';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Adam, fit } from '../src/index.js';
+import { findTorchPython, TORCH_SCRIPT } from './torch-python.js';
 
 const arg = (name: string, d: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
@@ -99,11 +100,7 @@ if (process.argv.includes('--worker')) {
   const steps = arg('--steps', '6');
   const channels = arg('--channels', '1,3').split(',').map(Number);
   const self = fileURLToPath(import.meta.url);
-  const py = fileURLToPath(new URL('./torch_has8vgg.py', import.meta.url));
-  // Debian's python3-torch lives in /usr/bin/python3, which a pyenv or venv python3 may shadow.
-  const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find(
-    (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-  );
+  const python = findTorchPython();
   const torchOk = python !== undefined;
   if (!torchOk)
     console.log(
@@ -120,7 +117,7 @@ if (process.argv.includes('--worker')) {
       const before = rows.length;
       rows.push(child(ours[0], [...ours[1]], { ...process.env, HYBRIDSPIKE_THREADS: '1' }));
       rows.push(child(ours[0], [...ours[1]]));
-      if (python) rows.push(child(python, [py, '--channels', String(c), '--steps', steps]));
+      if (python) rows.push(child(python, [TORCH_SCRIPT, '--channels', String(c), '--steps', steps]));
       for (const r of rows.slice(before)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
     }
   }

@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { has8Vgg } from '@hybridspike/blocks';
 import { Adam, crossEntropy } from '../src/index.js';
+import { findTorchPython, TORCH_SCRIPT } from './torch-python.js';
 
 const arg = (name: string, d: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
@@ -96,12 +96,9 @@ console.log('\ntop kernels of the last step (ms, calls):');
 for (const [k, [ms, n]] of [...last].sort((a, b) => b[1][0] - a[1][0]).slice(0, 15))
   console.log(`  ${k.padEnd(24)} ${ms.toFixed(1).padStart(8)} ms  ${String(n).padStart(5)} calls`);
 
-const python = [process.env.HYBRIDSPIKE_PYTHON, 'python3', '/usr/bin/python3'].find(
-  (p) => p && spawnSync(p, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0,
-);
+const python = findTorchPython();
 if (python) {
-  const py = fileURLToPath(new URL('./torch_has8vgg.py', import.meta.url));
-  const r = spawnSync(python, [py, '--profile', '--channels', String(C)], { encoding: 'utf8' });
+  const r = spawnSync(python, [TORCH_SCRIPT, '--profile', '--channels', String(C)], { encoding: 'utf8' });
   console.log(`\n${r.stdout.trim() || r.stderr.slice(-1000)}`);
 } else
   console.log(

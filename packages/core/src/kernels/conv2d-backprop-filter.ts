@@ -1,5 +1,4 @@
 import {
-  backend_util,
   Conv2DBackpropFilter,
   type Conv2DBackpropFilterAttrs,
   type KernelBackend,
@@ -7,7 +6,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelRunner, padOrCrop, type WasmHeap } from './kernel-runner.js';
+import { convGeometry, KernelRunner, padOrCrop, type WasmHeap } from './kernel-runner.js';
 import { smallFilterGrad, smallFilterGradApplies } from '../simd/filter-grad.js';
 
 /**
@@ -22,25 +21,13 @@ export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
       attrs as unknown as Conv2DBackpropFilterAttrs;
     if (dataFormat !== 'NHWC')
       throw new Error(`hybridspike Conv2DBackpropFilter supports NHWC only, got ${dataFormat}.`);
-    const info = backend_util.computeConv2DInfo(
+    const { sh, sw, ho, wo, kh, kw, top, left } = convGeometry(
       x.shape as [number, number, number, number],
       filterShape,
       strides,
-      1,
       pad,
       dimRoundingMode,
-      false,
-      backend_util.convertConv2DDataFormat(dataFormat),
     );
-    const {
-      strideHeight: sh,
-      strideWidth: sw,
-      outHeight: ho,
-      outWidth: wo,
-      filterHeight: kh,
-      filterWidth: kw,
-    } = info;
-    const { top, left } = info.padInfo;
     const [nb, h, w, ci] = x.shape as [number, number, number, number];
     const shape = {
       N: nb,

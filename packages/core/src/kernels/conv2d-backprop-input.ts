@@ -1,5 +1,4 @@
 import {
-  backend_util,
   Conv2DBackpropInput,
   type Conv2DBackpropInputAttrs,
   type KernelBackend,
@@ -7,7 +6,7 @@ import {
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import { KernelRunner, padOrCrop } from './kernel-runner.js';
+import { convGeometry, KernelRunner, padOrCrop } from './kernel-runner.js';
 
 /**
  * Input gradient of an NHWC conv2d as a forward conv2d of the stride-dilated `dy` with the
@@ -20,25 +19,13 @@ export function makeConv2DBackpropInput(backendName: string): KernelConfig {
       attrs as unknown as Conv2DBackpropInputAttrs;
     if (dataFormat !== 'NHWC')
       throw new Error(`hybridspike Conv2DBackpropInput supports NHWC only, got ${dataFormat}.`);
-    const info = backend_util.computeConv2DInfo(
+    const { sh, sw, ho, wo, kh, kw, top, left } = convGeometry(
       inputShape,
       filter.shape as [number, number, number, number],
       strides,
-      1,
       pad,
       dimRoundingMode,
-      false,
-      backend_util.convertConv2DDataFormat(dataFormat),
     );
-    const {
-      strideHeight: sh,
-      strideWidth: sw,
-      outHeight: ho,
-      outWidth: wo,
-      filterHeight: kh,
-      filterWidth: kw,
-    } = info;
-    const { top, left } = info.padInfo;
     const [n, h, w] = inputShape;
     const co = filter.shape[3]!;
     const r = new KernelRunner(backend as KernelBackend, backendName);

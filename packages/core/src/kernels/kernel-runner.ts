@@ -1,4 +1,10 @@
-import { getKernel, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+import {
+  backend_util,
+  getKernel,
+  type KernelBackend,
+  type NamedAttrMap,
+  type TensorInfo,
+} from '@tensorflow/tfjs-core';
 
 /**
  * Runs other kernels of the same backend from inside a kernel and frees what they made.
@@ -72,4 +78,34 @@ export function padOrCrop(
 export interface WasmHeap {
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+/** What both conv2d gradient kernels need of the forward conv's geometry (NHWC, no dilation). */
+export function convGeometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding,
+  dimRoundingMode: 'floor' | 'round' | 'ceil' | undefined,
+): { sh: number; sw: number; ho: number; wo: number; kh: number; kw: number; top: number; left: number } {
+  const info = backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  return {
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    ho: info.outHeight,
+    wo: info.outWidth,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    top: info.padInfo.top,
+    left: info.padInfo.left,
+  };
 }

@@ -5,7 +5,7 @@ interface FilterGradExports extends SimdExports {
   filterGrad(...args: number[]): void;
 }
 
-let mod: FilterGradExports | null | undefined;
+const kernel = () => loadSimdModule<FilterGradExports>(FILTER_GRAD_WASM_BASE64);
 
 /** Geometry of one conv2d filter gradient (NHWC). */
 export interface FilterGradShape {
@@ -26,9 +26,7 @@ export interface FilterGradShape {
 
 /** Whether {@link smallFilterGrad} takes this shape: few input taps, Co a multiple of 4, SIMD. */
 export function smallFilterGradApplies(s: FilterGradShape): boolean {
-  if (s.kh * s.kw * s.Ci > 32 || s.Co % 4 !== 0) return false;
-  if (mod === undefined) mod = loadSimdModule<FilterGradExports>(FILTER_GRAD_WASM_BASE64);
-  return mod !== null;
+  return s.kh * s.kw * s.Ci <= 32 && s.Co % 4 === 0 && kernel() !== null;
 }
 
 /**
@@ -36,7 +34,7 @@ export function smallFilterGradApplies(s: FilterGradShape): boolean {
  * SIMD pass over the positions (see assembly/filter-grad.ts); check {@link smallFilterGradApplies}.
  */
 export function smallFilterGrad(x: Float32Array, dy: Float32Array, s: FilterGradShape): Float32Array {
-  const k = mod!;
+  const k = kernel()!;
   const nx = s.N * s.H * s.W * s.Ci;
   const ny = s.N * s.Ho * s.Wo * s.Co;
   const nw = s.kh * s.kw * s.Ci * s.Co;

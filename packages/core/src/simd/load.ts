@@ -3,12 +3,19 @@ export interface SimdExports {
   memory: WebAssembly.Memory;
 }
 
+const modules = new Map<string, SimdExports | null>();
+
 /**
- * Instantiates one of our small SIMD WebAssembly modules (embedded as base64; synchronously:
- * they are under 4 KB). Null where WebAssembly SIMD is missing or `HYBRIDSPIKE_SIMD=off` asks
- * for the JavaScript loops; callers then run their JavaScript reference.
+ * One of our small SIMD WebAssembly modules (embedded as base64), instantiated on first use
+ * (synchronously: they are under 4 KB) and kept. Null where WebAssembly SIMD is missing or
+ * `HYBRIDSPIKE_SIMD=off` asks for the JavaScript loops; callers then run their JavaScript reference.
  */
 export function loadSimdModule<T extends SimdExports>(base64: string): T | null {
+  if (!modules.has(base64)) modules.set(base64, instantiate(base64));
+  return modules.get(base64) as T | null;
+}
+
+function instantiate(base64: string): SimdExports | null {
   const env = typeof process !== 'undefined' ? process.env?.HYBRIDSPIKE_SIMD : undefined;
   if (env === 'off' || typeof WebAssembly === 'undefined') return null;
   try {
@@ -20,7 +27,7 @@ export function loadSimdModule<T extends SimdExports>(base64: string): T | null 
         },
       },
     });
-    return instance.exports as unknown as T;
+    return instance.exports as unknown as SimdExports;
   } catch {
     return null; // no SIMD (old engine)
   }
