@@ -117,7 +117,7 @@ describe('the SIMD WebAssembly neuron kernel', () => {
     await expectEmbeddedWasmFresh(
       'packages/neurons/assembly/lif.ts',
       'packages/neurons/src/lif-wasm.generated.ts',
-      'LIF_WASM_BASE64',
+      'LIF_WASM',
     );
   });
 });

@@ -1,5 +1,5 @@
 import { loadSimdModule, type SimdExports } from '@hybridspike/core';
-import { LIF_WASM_BASE64 } from './lif-wasm.generated.js';
+import { LIF_WASM } from './lif-wasm.generated.js';
 
 /** The exports of assembly/lif.ts. */
 export interface LifExports extends SimdExports {
@@ -43,5 +43,5 @@ export interface LifExports extends SimdExports {
  * or `HYBRIDSPIKE_SIMD=off` asks for the JavaScript loops.
  */
 export function lifKernel(): LifExports | null {
-  return loadSimdModule<LifExports>(LIF_WASM_BASE64);
+  return loadSimdModule<LifExports>(LIF_WASM);
 }

@@ -10,6 +10,7 @@ import {
   type OnnxValue,
 } from '@hybridspike/core';
 import { chargeCoefficients, neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
+import { neuronBackwardOnHeap, neuronForwardOnHeap } from './lif-heap.js';
 import {
   neuronOptions,
   resolveSurrogate,
@@ -162,7 +163,10 @@ export abstract class SpikingNeuron extends Module {
     kT: tf.Tensor | null,
   ): tf.Tensor {
     const inputs = [x, ...(v0 ? [v0] : []), ...(kT ? [kT] : [])];
-    const op = customGradOp((ins) => {
+    // PLIF's dL/dk needs the JavaScript backward, which reads arrays: it takes the copying path.
+    const op = customGradOp((ins, save) => {
+      const onHeap = kT ? null : this.forwardOnHeap(ins[0]!, T, v0 ? ins[1]! : null, returnState, save);
+      if (onHeap) return onHeap;
       // Read in place (no copy) unless PLIF's backward needs x later; no tfjs op runs before the
       // forward has read it.
       const xd = kT ? (ins[0]!.dataSync() as Float32Array) : peekFloats(ins[0]!);
@@ -211,6 +215,47 @@ export abstract class SpikingNeuron extends Module {
       return { value, gradFunc };
     });
     return op(...inputs);
+  }
+
+  /** {@link runFused}'s forward and backward in place on tfjs-wasm's heap (null: not there). */
+  private forwardOnHeap(
+    x: tf.Tensor,
+    T: number,
+    v0: tf.Tensor | null,
+    returnState: boolean,
+    save: tf.GradSaveFunc,
+  ): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } | null {
+    const dyn = this.dynamics();
+    const r = neuronForwardOnHeap(dyn, x, T, v0, returnState);
+    if (!r) return null;
+    const N = x.size / T;
+    if (r.nonFinite !== 0) checkNoNaN(peekFloats(x), this.typeName);
+    this.lastSpikeCount = r.spikeCount;
+    this.lastNeuronSteps = T * N;
+    this.lastFiringRate = r.spikeCount / (T * N);
+    this.lastMembrane = this.recordMembrane ? (r.h.dataSync() as Float32Array) : undefined;
+    this.lastMembraneShape = this.recordMembrane ? x.shape : undefined;
+    save([r.h, r.value]);
+    const gradFunc = (dy: tf.Tensor, [h, value]: tf.Tensor[]) => {
+      const b = neuronBackwardOnHeap(dyn, this.surrogate, { h: h!, spikes: value!, dy }, T, N, v0 !== null);
+      if (b) return [tf.reshape(b.dx, x.shape), ...(b.dv0 ? [tf.reshape(b.dv0, v0!.shape)] : [])];
+      // A surrogate without a closed form in the kernel: the JavaScript loop on copies.
+      const dyd = dy.dataSync() as Float32Array;
+      const js = neuronBackward({
+        dynamics: dyn,
+        surrogate: this.surrogate,
+        x: new Float32Array(0),
+        h: h!.dataSync() as Float32Array,
+        spikes: (value!.dataSync() as Float32Array).subarray(0, T * N),
+        T,
+        N,
+        v0: null,
+        dSpikes: dyd.subarray(0, T * N),
+        dVLast: returnState ? dyd.subarray(T * N) : null,
+      });
+      return [tf.tensor(js.dx, x.shape, 'float32'), ...(v0 ? [tf.tensor(js.dv0, v0.shape, 'float32')] : [])];
+    };
+    return { value: r.value, gradFunc };
   }
 }
 

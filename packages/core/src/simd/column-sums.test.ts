@@ -21,7 +21,7 @@ describe('columnSums (SIMD WebAssembly)', () => {
     await expectEmbeddedWasmFresh(
       'packages/core/assembly/colsum.ts',
       'packages/core/src/simd/colsum.generated.ts',
-      'COLSUM_WASM_BASE64',
+      'COLSUM_WASM',
     );
   });
 });

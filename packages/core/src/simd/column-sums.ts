@@ -1,4 +1,4 @@
-import { COLSUM_WASM_BASE64 } from './colsum.generated.js';
+import { COLSUM_WASM } from './colsum.generated.js';
 import { loadSimdModule, simdLayout, type SimdExports } from './load.js';
 
 interface ColsumExports extends SimdExports {
@@ -10,7 +10,7 @@ interface ColsumExports extends SimdExports {
  * row (SIMD WebAssembly, else the same loop in JavaScript: identical sums), rounded to float32.
  */
 export function columnSums(x: Float32Array, m: number, c: number): Float32Array {
-  const mod = loadSimdModule<ColsumExports>(COLSUM_WASM_BASE64);
+  const mod = loadSimdModule<ColsumExports>(COLSUM_WASM);
   if (!mod) return columnSumsJs(x, m, c);
   const [px, po] = simdLayout(mod, [4 * m * c, 8 * c]) as [number, number];
   new Float32Array(mod.memory.buffer, px, m * c).set(x.subarray(0, m * c));

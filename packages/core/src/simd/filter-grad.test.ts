@@ -50,7 +50,7 @@ describe('the SIMD first-layer filter gradient', () => {
     await expectEmbeddedWasmFresh(
       'packages/core/assembly/filter-grad.ts',
       'packages/core/src/simd/filter-grad.generated.ts',
-      'FILTER_GRAD_WASM_BASE64',
+      'FILTER_GRAD_WASM',
     );
   });
 });

@@ -1,11 +1,11 @@
-import { FILTER_GRAD_WASM_BASE64 } from './filter-grad.generated.js';
+import { FILTER_GRAD_WASM } from './filter-grad.generated.js';
 import { loadSimdModule, simdLayout, type SimdExports } from './load.js';
 
 interface FilterGradExports extends SimdExports {
   filterGrad(...args: number[]): void;
 }
 
-const kernel = () => loadSimdModule<FilterGradExports>(FILTER_GRAD_WASM_BASE64);
+const kernel = () => loadSimdModule<FilterGradExports>(FILTER_GRAD_WASM);
 
 /** Geometry of one conv2d filter gradient (NHWC). */
 export interface FilterGradShape {
