@@ -11,7 +11,7 @@ export { serializeModule, deserializeModule } from './state.js';
 export { Registry, registry, registerOnce, parseOptions, componentRefSchema } from './registry.js';
 export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
-export { peekFloats } from './peek.js';
+export { floatTensor, peekFloats } from './peek.js';
 export { columnSums, columnSumsJs } from './simd/column-sums.js';
 export { loadSimdModule, heapSimdModule, simdLayout } from './simd/load.js';
 export type { SimdExports, SimdBinary } from './simd/load.js';

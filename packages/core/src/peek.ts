@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { tfjsHeap } from './simd/heap.js';
 
 /**
  * A float32 tensor's values without a copy where the backend keeps them in memory JavaScript can
@@ -18,4 +19,21 @@ export function peekFloats(t: tf.Tensor): Float32Array {
       return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
   }
   return t.dataSync() as Float32Array;
+}
+
+/**
+ * A new float32 tensor whose values `fill` writes: straight into the wasm backend's heap (no
+ * upload copy, no garbage array), else into an array made into a tensor. `fill` may read
+ * {@link peekFloats} views (made after the allocation) but must run no tfjs op.
+ */
+export function floatTensor(shape: number[], fill: (out: Float32Array) => void): tf.Tensor {
+  const heap = tfjsHeap();
+  if (heap) {
+    const { tensor, offset } = heap.alloc(shape);
+    fill(new Float32Array(heap.memory.buffer, offset, tensor.size));
+    return tensor;
+  }
+  const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  fill(out);
+  return tf.tensor(out, shape, 'float32');
 }

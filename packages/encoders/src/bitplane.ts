@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   customGradOp,
+  floatTensor,
   HybridSpikeError,
   parseOptions,
+  peekFloats,
   type OnnxLowering,
   type OnnxValue,
 } from '@hybridspike/core';
@@ -132,28 +134,33 @@ export class BitPlaneEncoder implements SpikeEncoder {
     const f = customGradOp(([qIn], save) => {
       if (!qIn) throw new Error('unreachable');
       save([qIn]);
-      const qd = qIn.dataSync();
-      const n = qd.length;
-      const out = new Float32Array(bits * n);
-      for (let i = 0; i < n; i++) {
-        const level = Math.min(L, Math.max(0, Math.floor(qd[i]!)));
-        for (let t = 0; t < bits; t++) out[t * n + i] = (level >> planeAtStep(t, bits, order)) & 1;
-      }
-      const value = tf.tensor(out, [bits, ...qIn.shape], 'float32');
-      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const dyd = dy.dataSync();
-        const qs = saved[0]!.dataSync();
-        const dq = new Float32Array(n);
-        const g = new Float64Array(bits);
-        const planeOf = Int32Array.from({ length: bits }, (_, t) => planeAtStep(t, bits, order));
-        const surrogateAt = makePlaneSurrogate(bits, surrogate, alpha, orderAware, fourierOffset);
-        for (let i = 0; i < n; i++) {
-          surrogateAt(qs[i]!, g);
-          let acc = 0;
-          for (let t = 0; t < bits; t++) acc += g[planeOf[t]!]! * dyd[t * n + i]!;
-          dq[i] = acc;
+      const n = qIn.size;
+      const planeOf = Int32Array.from({ length: bits }, (_, t) => planeAtStep(t, bits, order));
+      // Levels once, then one streaming pass per plane, written in place into the output.
+      const value = floatTensor([bits, ...qIn.shape], (out) => {
+        const qd = peekFloats(qIn);
+        const level = new Int32Array(n);
+        for (let i = 0; i < n; i++) level[i] = Math.min(L, Math.max(0, Math.floor(qd[i]!)));
+        for (let t = 0; t < bits; t++) {
+          const shift = planeOf[t]!;
+          const o = t * n;
+          for (let i = 0; i < n; i++) out[o + i] = (level[i]! >> shift) & 1;
         }
-        return [tf.tensor(dq, saved[0]!.shape, 'float32')];
+      });
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = new Float64Array(bits);
+        const surrogateAt = makePlaneSurrogate(bits, surrogate, alpha, orderAware, fourierOffset);
+        const dq = floatTensor(saved[0]!.shape, (out) => {
+          const dyd = peekFloats(dy);
+          const qs = peekFloats(saved[0]!);
+          for (let i = 0; i < n; i++) {
+            surrogateAt(qs[i]!, g);
+            let acc = 0;
+            for (let t = 0; t < bits; t++) acc += g[planeOf[t]!]! * dyd[t * n + i]!;
+            out[i] = acc;
+          }
+        });
+        return [dq];
       };
       return { value, gradFunc };
     });

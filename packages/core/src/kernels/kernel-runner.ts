@@ -28,6 +28,12 @@ export class KernelRunner {
     return info;
   }
 
+  /** Adds a tensor made outside {@link run} (e.g. by the backend's `makeOutput`) to the temporaries. */
+  track(info: TensorInfo): TensorInfo {
+    this.temps.push(info);
+    return info;
+  }
+
   /** Removes `info` from the temporaries so that it survives {@link dispose}. */
   keep(info: TensorInfo): TensorInfo {
     const i = this.temps.indexOf(info);
