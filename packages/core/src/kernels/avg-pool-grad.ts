@@ -41,15 +41,19 @@ export function makeAvgPoolGrad(stock: KernelConfig): KernelConfig {
     const dx = backend.typedArrayFromHeap(out);
     const scale = Math.fround(1 / (kh * kw));
     const row = w * c;
+    // The first row of each window row by a loop; its kh - 1 copies below by memcpy.
     for (let b = 0; b < n; b++)
-      for (let y = 0; y < h; y++) {
-        const src = (b * ho + Math.floor(y / kh)) * wo * c;
-        const dst = (b * h + y) * row;
-        for (let x = 0; x < w; x++) {
-          const s = src + Math.floor(x / kw) * c;
-          const d = dst + x * c;
-          for (let k = 0; k < c; k++) dx[d + k] = g[s + k]! * scale;
+      for (let yo = 0; yo < ho; yo++) {
+        const src = (b * ho + yo) * wo * c;
+        const dst = (b * h + yo * kh) * row;
+        for (let xo = 0; xo < wo; xo++) {
+          const s = src + xo * c;
+          for (let k = 0; k < c; k++) {
+            const v = g[s + k]! * scale;
+            for (let d = dst + xo * kw * c + k, j = 0; j < kw; j++, d += c) dx[d] = v;
+          }
         }
+        for (let y = 1; y < kh; y++) dx.copyWithin(dst + y * row, dst, dst + row);
       }
     return out;
   };
