@@ -12,7 +12,7 @@ export { Registry, registry, registerOnce, parseOptions, componentRefSchema } fr
 export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { floatTensor, peekFloats } from './peek.js';
-export { columnSums, columnSumsJs } from './simd/column-sums.js';
+export { columnSums, columnSumsJs, columnSumsOf } from './simd/column-sums.js';
 export { loadSimdModule, heapSimdModule, simdLayout } from './simd/load.js';
 export type { SimdExports, SimdBinary } from './simd/load.js';
 export { tfjsHeap } from './simd/heap.js';

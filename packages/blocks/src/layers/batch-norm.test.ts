@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { maxRelDiff, TEST_BACKENDS, useBackend } from '@hybridspike/core/internal/testing';
+import {
+  expectEmbeddedWasmFresh,
+  maxRelDiff,
+  TEST_BACKENDS,
+  useBackend,
+} from '@hybridspike/core/internal/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BatchNorm } from './batch-norm.js';
+import { BatchNorm, batchNormTrain } from './batch-norm.js';
+import { FusedBatchNormPasses } from './batch-norm-fused.js';
 
 for (const backend of TEST_BACKENDS) {
   describe(`BatchNorm on ${backend}`, () => {
@@ -46,5 +52,48 @@ describe('BatchNorm gradient', () => {
     expect(maxRelDiff(dx.dataSync(), r[0]!.dataSync())).toBeLessThan(1e-4);
     expect(maxRelDiff(grads[bn.weight.name]!.dataSync(), r[1]!.dataSync())).toBeLessThan(1e-4);
     expect(maxRelDiff(grads[bn.bias.name]!.dataSync(), r[2]!.dataSync())).toBeLessThan(1e-4);
+  });
+});
+
+describe('BatchNorm fused passes (wasm heap)', () => {
+  beforeAll(() => useBackend('wasm'));
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+
+  for (const shape of [
+    [3, 5, 7, 8],
+    [256, 12],
+  ])
+    it(`[${shape}]: value, statistics and gradients equal the op-by-op path bit for bit`, () => {
+      const c = shape[shape.length - 1]!;
+      const x = tf.randomNormal(shape, 0.5, 2, 'float32', 7);
+      const dy = tf.randomNormal(shape, 0, 1, 'float32', 8);
+      const gamma = tf.randomNormal([c], 1, 0.3, 'float32', 9);
+      const beta = tf.randomNormal([c], 0, 0.3, 'float32', 10);
+      expect(FusedBatchNormPasses.for(x)).not.toBeNull();
+      const run = (fused: boolean) => {
+        const stats: tf.Tensor[] = [];
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          batchNormTrain(a, g, b, 1e-5, (mean, variance) => stats.push(mean, variance), fused);
+        const y = f(x, gamma, beta);
+        return { y, stats, grads: tf.grads(f)([x, gamma, beta], dy) };
+      };
+      const a = run(true);
+      const b = run(false);
+      expect(bits(a.y)).toEqual(bits(b.y));
+      a.stats.forEach((s, i) => expect(bits(s)).toEqual(bits(b.stats[i]!)));
+      a.grads.forEach((g, i) => expect(bits(g)).toEqual(bits(b.grads[i]!)));
+      expect(a.grads[0]!.dataSync().some((v) => v !== 0)).toBe(true);
+    });
+
+  it('takes channels that are not a multiple of 4 to the op path', () => {
+    expect(FusedBatchNormPasses.for(tf.zeros([4, 6]))).toBeNull();
+  });
+
+  it('src/layers/batch-norm-wasm.generated.ts is what assembly/batch-norm.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/blocks/assembly/batch-norm.ts',
+      'packages/blocks/src/layers/batch-norm-wasm.generated.ts',
+      'BATCH_NORM_WASM',
+    );
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   checkTensor,
+  columnSumsOf,
   customGradOp,
   HybridSpikeError,
   Module,
@@ -8,6 +9,7 @@ import {
   type OnnxValue,
 } from '@hybridspike/core';
 import { activeRecorder } from './op-recorder.js';
+import { FusedBatchNormPasses } from './batch-norm-fused.js';
 import { sumLeading } from './reduce-rows.js';
 
 /**
@@ -89,15 +91,18 @@ export class BatchNorm extends Module {
  * (`dx = gamma invstd / M * (M dy - sum dy - xhat sum(dy xhat))`); tfjs's own gradient tiles
  * every statistic to the full input size, which dominated a training step.
  */
-function batchNormTrain(
+export function batchNormTrain(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
   eps: number,
   onStats: (mean: tf.Tensor, variance: tf.Tensor) => void,
+  allowFused = true,
 ): tf.Tensor {
   return customGradOp(([xIn, g, b], save) => {
     const m = xIn!.size / xIn!.shape[xIn!.rank - 1]!;
+    const fused = allowFused ? FusedBatchNormPasses.for(xIn!) : null;
+    if (fused) return batchNormTrainFused(fused, xIn!, g!, b!, m, eps, onStats, save);
     const mean = tf.div(sumLeading(xIn!), m);
     const xc = tf.sub(xIn!, mean);
     const variance = tf.div(sumLeading(tf.square(xc)), m);
@@ -107,15 +112,46 @@ function batchNormTrain(
     save([xhat, invstd, g!]);
     return {
       value: tf.add(tf.mul(xhat, g!), b!),
-      gradFunc: (dy, [xh, inv, gm]) => {
-        const dbeta = sumLeading(dy);
-        const dgamma = sumLeading(tf.mul(dy, xh!));
-        const dx = tf.mul(
-          tf.div(tf.mul(gm!, inv!), m),
-          tf.sub(tf.sub(tf.mul(dy, m), dbeta), tf.mul(xh!, dgamma)),
-        );
-        return [dx, dgamma, dbeta];
-      },
+      gradFunc: (dy, [xh, inv, gm]) => batchNormGrad(dy, xh!, inv!, gm!, m),
     };
   })(x, gamma, beta);
+}
+
+/** {@link batchNormTrain} with its full-size passes fused (same operations, same bits). */
+function batchNormTrainFused(
+  fused: FusedBatchNormPasses,
+  x: tf.Tensor,
+  g: tf.Tensor,
+  b: tf.Tensor,
+  m: number,
+  eps: number,
+  onStats: (mean: tf.Tensor, variance: tf.Tensor) => void,
+  save: tf.GradSaveFunc,
+): { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] } {
+  const mean = tf.div(tf.tensor1d(columnSumsOf(x)), m);
+  const variance = tf.div(tf.tensor1d(fused.squaredDeviations(x, mean)), m);
+  const invstd = tf.rsqrt(tf.add(variance, eps));
+  const { xhat, y } = fused.apply(x, mean, invstd, g, b);
+  onStats(tf.keep(tf.clone(mean)), tf.keep(tf.clone(variance)));
+  save([xhat, invstd, g]);
+  return {
+    value: y,
+    gradFunc: (dy, [xh, inv, gm]) => {
+      const passes = FusedBatchNormPasses.for(dy, xh!);
+      if (!passes) return batchNormGrad(dy, xh!, inv!, gm!, m);
+      const [sdy, sdyxh] = passes.gradSums(dy, xh!);
+      const dbeta = tf.tensor1d(sdy);
+      const dgamma = tf.tensor1d(sdyxh);
+      const k = tf.div(tf.mul(gm!, inv!), m);
+      return [passes.gradInput(dy, xh!, k, dbeta, dgamma), dgamma, dbeta];
+    },
+  };
+}
+
+/** `[dx, dgamma, dbeta]` of training-mode BatchNorm by tfjs ops. */
+function batchNormGrad(dy: tf.Tensor, xh: tf.Tensor, inv: tf.Tensor, gm: tf.Tensor, m: number): tf.Tensor[] {
+  const dbeta = sumLeading(dy);
+  const dgamma = sumLeading(tf.mul(dy, xh));
+  const dx = tf.mul(tf.div(tf.mul(gm, inv), m), tf.sub(tf.sub(tf.mul(dy, m), dbeta), tf.mul(xh, dgamma)));
+  return [dx, dgamma, dbeta];
 }

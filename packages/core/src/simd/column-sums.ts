@@ -1,5 +1,7 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { peekFloats } from '../peek.js';
 import { COLSUM_WASM } from './colsum.generated.js';
-import { loadSimdModule, simdLayout, type SimdExports } from './load.js';
+import { heapSimdModule, loadSimdModule, simdLayout, type SimdExports } from './load.js';
 
 interface ColsumExports extends SimdExports {
   colsum(x: number, out: number, m: number, c: number): void;
@@ -24,4 +26,22 @@ export function columnSumsJs(x: Float32Array, m: number, c: number): Float32Arra
   const acc = new Float64Array(c);
   for (let r = 0, at = 0; r < m; r++) for (let j = 0; j < c; j++, at++) acc[j]! += x[at]!;
   return Float32Array.from(acc);
+}
+
+/**
+ * {@link columnSums} of a `[..., c]` float32 tensor over every axis but the last, read in place
+ * on the tfjs-wasm heap where the tensor lives there (else from {@link peekFloats}).
+ */
+export function columnSumsOf(t: tf.Tensor): Float32Array {
+  const c = t.shape[t.rank - 1]!;
+  const m = t.size / c;
+  const on = heapSimdModule<ColsumExports>(COLSUM_WASM);
+  const px = on?.heap.offsetOf(t);
+  if (!on || px == null) return columnSums(peekFloats(t), m, c);
+  const po = on.heap.malloc(8 * c);
+  new Float64Array(on.heap.memory.buffer, po, c).fill(0);
+  on.k.colsum(px, po, m, c);
+  const sums = Float32Array.from(new Float64Array(on.heap.memory.buffer, po, c));
+  on.heap.free(po);
+  return sums;
 }
