@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, parseOptions } from '@hybridspike/core';
+import { heapSimdModule, HybridSpikeError, parseOptions, type SimdExports } from '@hybridspike/core';
 import { z } from 'zod';
+import { ADAM_WASM } from './adam-wasm.generated.js';
+
+interface AdamExports extends SimdExports {
+  /** p, g, m, v, pOut, mOut, vOut, n, then the float32 constants and the two flags. */
+  step(...args: number[]): void;
+}
 
 /** Named per-parameter state tensors (`<param>.<slot>`) and scalars, for checkpoints. */
 export interface OptimizerState {
@@ -80,8 +86,11 @@ export class Adam extends SlotOptimizer {
     this.o = o;
   }
   protected decoupled = false;
+  /** Whether a step may run as one SIMD pass on the wasm heap (tests turn it off to compare). */
+  fused = true;
   protected update(name: string, p: tf.Variable, g0: tf.Tensor): void {
     const { beta1, beta2, eps, weightDecay: wd } = this.o;
+    if (this.fused && g0.dtype === 'float32' && this.updateFused(name, p, g0)) return;
     let g = g0;
     if (wd && !this.decoupled) g = tf.add(g, tf.mul(p, wd));
     if (wd && this.decoupled) p.assign(tf.mul(p, 1 - this.lr * wd));
@@ -93,6 +102,46 @@ export class Adam extends SlotOptimizer {
     const bc2 = 1 - beta2 ** this.t;
     const denom = tf.add(tf.div(tf.sqrt(v), Math.sqrt(bc2)), eps);
     p.assign(tf.sub(p, tf.mul(tf.div(m, denom), this.lr / bc1)));
+  }
+
+  /**
+   * {@link update} as one SIMD pass (assembly/adam.ts) over the parameter, its gradient and both
+   * moments, writing new tensors on the wasm heap (~10 elementwise kernels, a pass each, before),
+   * with the op path's float32 operations and constants: the same bits. False where it cannot run.
+   */
+  private updateFused(name: string, p: tf.Variable, g0: tf.Tensor): boolean {
+    const on = heapSimdModule<AdamExports>(ADAM_WASM);
+    if (!on) return false;
+    const { beta1, beta2, eps, weightDecay: wd } = this.o;
+    const m = this.slot(name, 'exp_avg', p);
+    const v = this.slot(name, 'exp_avg_sq', p);
+    const outs = [0, 1, 2].map(() => on.heap.alloc(p.shape));
+    const ins = [p, g0, m, v].map((t) => on.heap.offsetOf(t));
+    if (ins.some((o) => o === null)) {
+      tf.dispose(outs.map((o) => o.tensor));
+      return false;
+    }
+    on.k.step(
+      ...(ins as number[]),
+      ...outs.map((o) => o.offset),
+      p.size,
+      beta1,
+      1 - beta1,
+      beta2,
+      1 - beta2,
+      eps,
+      wd,
+      1 - this.lr * wd,
+      Math.sqrt(1 - beta2 ** this.t),
+      this.lr / (1 - beta1 ** this.t),
+      wd !== 0 && !this.decoupled ? 1 : 0,
+      wd !== 0 && this.decoupled ? 1 : 0,
+    );
+    const [p1, m1, v1] = outs.map((o) => o.tensor) as [tf.Tensor, tf.Tensor, tf.Tensor];
+    m.assign(m1);
+    v.assign(v1);
+    p.assign(p1);
+    return true;
   }
 }
 

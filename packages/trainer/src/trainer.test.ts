@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng } from '@hybridspike/core';
-import { useBackend } from '@hybridspike/core/internal/testing';
+import { Module, Rng, tfjsHeap } from '@hybridspike/core';
+import { expectEmbeddedWasmFresh, useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,6 +46,47 @@ function toyData(n: number, seed: number): Dataset {
 }
 
 const tiny = () => has8Vgg({ inChannels: 1, numClasses: 2, base: 2, depth: 1, hidden: [8, 8], seed: 1 });
+
+describe('Adam fused on the wasm heap', () => {
+  beforeAll(() => useBackend('wasm'));
+  const bits = (t: tf.Tensor) => Array.from(new Uint32Array(Float32Array.from(t.dataSync()).buffer));
+
+  for (const [name, make] of [
+    ['Adam with L2 decay', () => new Adam({ lr: 0.01, weightDecay: 0.05 })],
+    ['AdamW', () => new AdamW({ lr: 0.01 })],
+    ['Adam', () => new Adam({ lr: 0.003, beta1: 0.8, eps: 1e-6 })],
+  ] as const)
+    it(`${name}: parameters and moments equal the op-by-op step bit for bit over 3 steps`, () => {
+      const run = (fused: boolean) => {
+        const opt = make();
+        opt.fused = fused;
+        const p = tf.variable(tf.randomNormal([37, 5], 0, 1, 'float32', 3));
+        const params = new Map([['w', p]]);
+        for (let t = 0; t < 3; t++)
+          tf.tidy(() => opt.step(params, new Map([['w', tf.randomNormal([37, 5], 0, 0.1, 'float32', 10 + t)]])));
+        return [p, ...opt.getState().tensors.values()];
+      };
+      expect(tfjsHeap()).not.toBeNull(); // so run(true) takes the fused pass
+      const a = run(true);
+      const b = run(false);
+      expect(a).toHaveLength(3);
+      a.forEach((t, i) => expect(bits(t)).toEqual(bits(b[i]!)));
+      expect(bits(a[0]!)).not.toEqual(bits(tf.randomNormal([37, 5], 0, 1, 'float32', 3)));
+    });
+
+  it('src/adam-wasm.generated.ts is what assembly/adam.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/trainer/assembly/adam.ts',
+      'packages/trainer/src/adam-wasm.generated.ts',
+      'ADAM_WASM',
+    );
+  });
+
+  it('keeps the hand-computed Adam and AdamW steps', () => {
+    expect(steps(new Adam({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.9, 6);
+    expect(steps(new AdamW({ lr: 0.1, weightDecay: 0.1 }), 1)[0]).toBeCloseTo(0.99 - 0.1, 6);
+  });
+});
 
 describe('optimisers (PyTorch semantics, hand-computed)', () => {
   beforeAll(() => useBackend('cpu'));
