@@ -28,7 +28,7 @@ export function makePlaneSurrogate(
 ): PlaneSurrogateFn {
   const top = bits - 1;
   const invC = Float64Array.from({ length: bits }, (_, k) => 1 / 2 ** k);
-  const scale = Float64Array.from({ length: bits }, (_, k) => (orderAware ? k / 2 ** (top - k) : 1));
+  const scale = planeScales(bits, orderAware);
   const topInvC = invC[top]!;
   const harmonics = Math.round(alpha);
   const kind = surrogate === 'fourier' ? 0 : surrogate === 'sigsine' ? 1 : 2;
@@ -68,4 +68,9 @@ export function makePlaneSurrogate(
       g[k] = v * scale[k]!;
     }
   };
+}
+
+/** The order-aware factor `k / 2^(bits-1-k)` of each plane k (all 1 when not order-aware). */
+export function planeScales(bits: number, orderAware: boolean): Float64Array {
+  return Float64Array.from({ length: bits }, (_, k) => (orderAware ? k / 2 ** (bits - 1 - k) : 1));
 }

@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
 import { bitPlanesOnnx, rescaleOnnx } from './onnx-lowering.js';
+import { planeSurrogateBackwardOnHeap } from './plane-surrogate-wasm.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SameOptions, SpikeEncoder } from './types.js';
 
@@ -148,6 +149,9 @@ export class BitPlaneEncoder implements SpikeEncoder {
         }
       });
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const spec = { bits, surrogate, alpha, orderAware, fourierOffset, planeOf };
+        const onHeap = planeSurrogateBackwardOnHeap(saved[0]!, dy, spec);
+        if (onHeap) return [onHeap];
         const g = new Float64Array(bits);
         const surrogateAt = makePlaneSurrogate(bits, surrogate, alpha, orderAware, fourierOffset);
         const dq = floatTensor(saved[0]!.shape, (out) => {
