@@ -41,6 +41,23 @@ export function apply(
   }
 }
 
+/**
+ * Eval mode, tfjs-wasm's FusedBatchNorm formula: `y = beta + ((x - mean) * gamma) / d` with
+ * `d = sqrt(var + eps)` per channel (that kernel takes a square root per element: ~5 ns each).
+ * The only pass not bit-identical to the kernel it replaces (last bit, float32 rounding).
+ */
+export function applyEval(x: usize, mean: usize, d: usize, gamma: usize, beta: usize, y: usize, m: i32, c: i32): void {
+  let at: usize = 0;
+  for (let r = 0; r < m; r++) {
+    for (let j = 0; j < c; j += 4) {
+      const q: usize = (<usize>j) << 2;
+      const t = f32x4.mul(f32x4.sub(v128.load(x + at), v128.load(mean + q)), v128.load(gamma + q));
+      v128.store(y + at, f32x4.add(v128.load(beta + q), f32x4.div(t, v128.load(d + q))));
+      at += 16;
+    }
+  }
+}
+
 /** `sdy[j] += dy[r, j]` and `sdyxh[j] += dy[r, j] * xhat[r, j]` (float32 product), float64 sums. */
 export function gradSums(dy: usize, xhat: usize, sdy: usize, sdyxh: usize, m: i32, c: i32): void {
   let at: usize = 0;

@@ -61,7 +61,9 @@ export class BatchNorm extends Module {
       );
     }
     if (!this.training) {
-      const y = tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
+      const y =
+        FusedBatchNormPasses.for(x)?.applyEval(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps) ??
+        tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
       activeRecorder()?.record(this, 'batchnorm', x, y);
       return y;
     }
