@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
 import { bitPlanesOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { planeSurrogateBackwardOnHeap } from './plane-surrogate-wasm.js';
+import { encodePlanesOnHeap } from './planes-wasm.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
 import type { SameOptions, SpikeEncoder } from './types.js';
 
@@ -138,16 +139,18 @@ export class BitPlaneEncoder implements SpikeEncoder {
       const n = qIn.size;
       const planeOf = Int32Array.from({ length: bits }, (_, t) => planeAtStep(t, bits, order));
       // Levels once, then one streaming pass per plane, written in place into the output.
-      const value = floatTensor([bits, ...qIn.shape], (out) => {
-        const qd = peekFloats(qIn);
-        const level = new Int32Array(n);
-        for (let i = 0; i < n; i++) level[i] = Math.min(L, Math.max(0, Math.floor(qd[i]!)));
-        for (let t = 0; t < bits; t++) {
-          const shift = planeOf[t]!;
-          const o = t * n;
-          for (let i = 0; i < n; i++) out[o + i] = (level[i]! >> shift) & 1;
-        }
-      });
+      const value =
+        encodePlanesOnHeap(qIn, bits, L, planeOf) ??
+        floatTensor([bits, ...qIn.shape], (out) => {
+          const qd = peekFloats(qIn);
+          const level = new Int32Array(n);
+          for (let i = 0; i < n; i++) level[i] = Math.min(L, Math.max(0, Math.floor(qd[i]!)));
+          for (let t = 0; t < bits; t++) {
+            const shift = planeOf[t]!;
+            const o = t * n;
+            for (let i = 0; i < n; i++) out[o + i] = (level[i]! >> shift) & 1;
+          }
+        });
       const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const spec = { bits, surrogate, alpha, orderAware, fourierOffset, planeOf };
         const onHeap = planeSurrogateBackwardOnHeap(saved[0]!, dy, spec);

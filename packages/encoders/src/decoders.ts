@@ -11,6 +11,7 @@ import {
 } from '@hybridspike/core';
 import { z } from 'zod';
 import { planeAtStep } from './bitplane.js';
+import { weightedTimeSumOnHeap } from './planes-wasm.js';
 import type { SameOptions, SpikeDecoder } from './types.js';
 
 export const bitPlaneDecoderOptions = z.object({
@@ -36,9 +37,9 @@ export function bitPlaneWeights(bits: number, order: 'msb' | 'lsb'): number[] {
 }
 
 /**
- * `sum_t w_t s_t` over `[T, ...]`, one streaming pass per step, written in place (a reduction over
- * the leading axis transposes first on wasm, ~10x slower; a `[1, T] @ [T, M]` matmul repacks the
- * spikes as weights each call, ~4x slower). Spikes times integer weights sum exactly.
+ * `sum_t w_t s_t` over `[T, ...]` in one SIMD pass on the wasm heap, else a JavaScript loop (a
+ * reduction over the leading axis transposes first on wasm, ~10x slower; a `[1, T] @ [T, M]`
+ * matmul repacks the spikes as weights each call). Spikes times integer weights sum exactly.
  */
 function weightedTimeSum(spikes: tf.Tensor, weights: number[]): tf.Tensor {
   const T = spikes.shape[0]!;
@@ -48,15 +49,17 @@ function weightedTimeSum(spikes: tf.Tensor, weights: number[]): tf.Tensor {
   return customGradOp(([s]) => {
     const shape = s!.shape;
     const M = s!.size / T;
-    const value = floatTensor(rest, (out) => {
-      const sd = peekFloats(s!);
-      const acc = new Float64Array(M);
-      for (let t = 0; t < T; t++) {
-        const w = weights[t]!;
-        for (let i = 0, at = t * M; i < M; i++, at++) acc[i]! += w * sd[at]!;
-      }
-      out.set(acc);
-    });
+    const value =
+      weightedTimeSumOnHeap(s!, weights) ??
+      floatTensor(rest, (out) => {
+        const sd = peekFloats(s!);
+        const acc = new Float64Array(M);
+        for (let t = 0; t < T; t++) {
+          const w = weights[t]!;
+          for (let i = 0, at = t * M; i < M; i++, at++) acc[i]! += w * sd[at]!;
+        }
+        out.set(acc);
+      });
     return {
       value,
       // The weights are rebuilt here: tensors made in the forward are freed when it returns.
