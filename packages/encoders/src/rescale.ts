@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
-import { checkTensor, customGradOp, HybridSpikeError } from '@hybridspike/core';
+import { checkTensor, customGradOp, floatTensor, HybridSpikeError, peekFloats } from '@hybridspike/core';
 
 /** How an encoder maps its input to [0, 1] (DESIGN.md 4.1 step 1). */
 /** Options schema of the rescale to [0, 1] (DESIGN 4.1 step 1), shared by every encoder. */
@@ -15,7 +15,7 @@ export type RescaleMode = z.output<typeof rescaleOption>;
  */
 export function rescaleTo01(x: tf.Tensor, mode: RescaleMode, who: string): tf.Tensor {
   checkTensor(x, `${who} input`, 1);
-  const d = x.dataSync();
+  const d = peekFloats(x);
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = 0; i < d.length; i++) {
@@ -65,30 +65,30 @@ function minMaxTensor(x: tf.Tensor, lo: number, hi: number): tf.Tensor {
     const value = tf.div(tf.sub(xin!, lo), range);
     return {
       value,
-      gradFunc: (dy, [xs]) => {
-        const g = dy.dataSync();
-        const xd = xs!.dataSync();
-        const n = xd.length;
-        const dx = new Float32Array(n);
-        let sumG = 0;
-        let sumGX = 0;
-        let nMin = 0;
-        let nMax = 0;
-        for (let i = 0; i < n; i++) {
-          dx[i] = g[i]! / range;
-          sumG += g[i]!;
-          sumGX += g[i]! * (xd[i]! - lo);
-          if (xd[i] === lo) nMin++;
-          if (xd[i] === hi) nMax++;
-        }
-        const dMin = -sumG / range + sumGX / (range * range);
-        const dMax = -sumGX / (range * range);
-        for (let i = 0; i < n; i++) {
-          if (xd[i] === lo) dx[i]! += dMin / nMin;
-          if (xd[i] === hi) dx[i]! += dMax / nMax;
-        }
-        return [tf.tensor(dx, xs!.shape, 'float32')];
-      },
+      gradFunc: (dy, [xs]) => [
+        floatTensor(xs!.shape, (dx) => {
+          const g = peekFloats(dy);
+          const xd = peekFloats(xs!);
+          const n = xd.length;
+          let sumG = 0;
+          let sumGX = 0;
+          let nMin = 0;
+          let nMax = 0;
+          for (let i = 0; i < n; i++) {
+            dx[i] = g[i]! / range;
+            sumG += g[i]!;
+            sumGX += g[i]! * (xd[i]! - lo);
+            if (xd[i] === lo) nMin++;
+            if (xd[i] === hi) nMax++;
+          }
+          const dMin = -sumG / range + sumGX / (range * range);
+          const dMax = -sumGX / (range * range);
+          for (let i = 0; i < n; i++) {
+            if (xd[i] === lo) dx[i]! += dMin / nMin;
+            if (xd[i] === hi) dx[i]! += dMax / nMax;
+          }
+        }),
+      ],
     };
   })(x);
 }
