@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
-import { useBackend } from '../testing.js';
+import { expectEmbeddedWasmFresh, useBackend } from '../testing.js';
 import { stockKernels } from './register-kernels.js';
 
 /** dL/dx of `sum(avgPool(x) * w)` on the active backend. */
@@ -41,6 +41,37 @@ describe('AvgPoolGrad on wasm', () => {
     const got = poolGrad(xv, shape, wv, 2, 2, 'valid');
     expect(Array.from(got)).toEqual(Array.from(ref));
     expect(got.some((v) => v !== 0)).toBe(true);
+  });
+
+  it('the SIMD pass (channels a multiple of 4): each pixel gets fround(dy * fround(1 / (k k)))', async () => {
+    await useBackend('wasm');
+    for (const [[b, h, w, c], k] of [
+      [[3, 8, 6, 8], 2],
+      [[2, 9, 6, 4], 3],
+    ] as const) {
+      const n = b * h * w * c;
+      const x = Float32Array.from({ length: n }, () => rng.normal());
+      const wv = Float32Array.from({ length: n }, () => rng.normal());
+      const got = poolGrad(x, [b, h, w, c], wv, k, k, 'valid');
+      // dL/dpool = w (its first ho * wo * c values, laid out [b, ho, wo, c]).
+      const [ho, wo, f] = [h / k, w / k, Math.fround];
+      const want = Float32Array.from({ length: n }, (_, i) => {
+        const ch = i % c;
+        const px = Math.floor(i / c) % w;
+        const py = Math.floor(i / (c * w)) % h;
+        const bb = Math.floor(i / (c * w * h));
+        return f(wv[((bb * ho + Math.floor(py / k)) * wo + Math.floor(px / k)) * c + ch]! * f(1 / (k * k)));
+      });
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+
+  it('src/kernels/avg-pool-grad.generated.ts is what assembly/avg-pool-grad.ts compiles to', async () => {
+    await expectEmbeddedWasmFresh(
+      'packages/core/assembly/avg-pool-grad.ts',
+      'packages/core/src/kernels/avg-pool-grad.generated.ts',
+      'AVG_POOL_GRAD_WASM',
+    );
   });
 
   it('other windows (overlapping, padded, 3x3) still go to the stock kernel and agree with cpu', async () => {

@@ -7,11 +7,19 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import type { WasmHeap } from './kernel-runner.js';
+import { AVG_POOL_GRAD_WASM } from './avg-pool-grad.generated.js';
+import { heapSimdModule, type SimdExports } from '../simd/load.js';
+
+interface AvgPoolGradExports extends SimdExports {
+  /** dy, dx, n, ho, wo, c, kh, kw, scale. */
+  avgPoolGrad(...args: number[]): void;
+}
 
 /**
  * AvgPoolGrad on wasm for non-overlapping windows (filter = stride, no padding: every pooling
- * layer of the HAS-8 models): each input pixel gets `dy / (kh kw)` of its one window, written by a
- * JavaScript loop straight into the wasm heap (the stock kernel took ~10 ms per 4M elements).
+ * layer of the HAS-8 models): each input pixel gets `dy / (kh kw)` of its one window, written
+ * straight into the wasm heap by a SIMD pass (channels a multiple of 4, assembly/avg-pool-grad.ts)
+ * or a JavaScript loop (the stock kernel took ~10 ms per 4M elements).
  * The product is rounded to float32 once, as the stock kernel's; other shapes go to the stock one.
  */
 export function makeAvgPoolGrad(stock: KernelConfig): KernelConfig {
@@ -40,6 +48,12 @@ export function makeAvgPoolGrad(stock: KernelConfig): KernelConfig {
     const g = backend.typedArrayFromHeap(dy);
     const dx = backend.typedArrayFromHeap(out);
     const scale = Math.fround(1 / (kh * kw));
+    const simd = c % 4 === 0 ? heapSimdModule<AvgPoolGradExports>(AVG_POOL_GRAD_WASM) : null;
+    const [pdy, pdx] = [dy, out].map((t) => simd?.heap.offsetOf(t) ?? null);
+    if (simd && pdy != null && pdx != null) {
+      simd.k.avgPoolGrad(pdy, pdx, n, ho, wo, c, kh, kw, scale);
+      return out;
+    }
     const row = w * c;
     // The first row of each window row by a loop; its kh - 1 copies below by memcpy.
     for (let b = 0; b < n; b++)

@@ -11,7 +11,7 @@ export interface TfjsHeap {
   /** Whether the heap is a shared memory (tfjs-wasm's threaded build). */
   readonly shared: boolean;
   /** Byte offset of a float32 tensor's values, or null when they are not on this heap. */
-  offsetOf(t: tf.Tensor): number | null;
+  offsetOf(t: Pick<tf.TensorInfo, 'dtype' | 'dataId'>): number | null;
   /** A new float32 tensor on the heap, values unset, and the byte offset of its values. */
   alloc(shape: number[]): { tensor: tf.Tensor; offset: number };
   /** Scratch bytes from the heap's own allocator (at least 8-byte aligned); give back with `free`. */
