@@ -1,11 +1,13 @@
 // Filter gradient of an NHWC conv2d with few input taps (kh * kw * Ci small: a network's first
 // layer), in SIMD WebAssembly (built into src/simd/filter-grad.generated.ts by
-// scripts/build-wasm.mjs). One pass over the positions; each position adds the outer product of
-// its input patch and its dy row (Co a multiple of 4) into dW, which stays in L1.
+// scripts/build-wasm.mjs). For each image row of dy and each tap and input channel, 16 output
+// channels accumulate in registers along the row (dy's row stays in L1), then add into dW: no
+// load and store of dW per position.
 
 /**
- * `dw[ky, kx, ci, co] = sum_{n, oy, ox} x[n, oy*sh + ky - top, ox*sw + kx - left, ci] * dy[n, oy, ox, co]`
- * (taps outside the image are zero). dw `[kh, kw, Ci, Co]` float32 must be zeroed by the caller.
+ * `dw[ky, kx, ci, co] += sum_{n, oy, ox} x[n, oy*sh + ky - top, ox*sw + kx - left, ci] * dy[n, oy, ox, co]`
+ * (taps outside the image are zero). dw `[kh, kw, Ci, Co]` float32 must be zeroed by the caller;
+ * Co a multiple of 4.
  */
 export function filterGrad(
   x: usize,
@@ -25,30 +27,55 @@ export function filterGrad(
   top: i32,
   left: i32,
 ): void {
-  const co4 = Co >> 2;
+  const co16 = Co & ~15;
   for (let n = 0; n < N; n++)
-    for (let oy = 0; oy < Ho; oy++)
-      for (let ox = 0; ox < Wo; ox++) {
-        const g: usize =
-          dy + ((((<usize>n * <usize>Ho + <usize>oy) * <usize>Wo + <usize>ox) * <usize>Co) << 2);
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh + ky - top;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw + kx - left;
-            if (ix < 0 || ix >= W) continue;
-            const src: usize =
-              x + ((((<usize>n * <usize>H + <usize>iy) * <usize>W + <usize>ix) * <usize>Ci) << 2);
-            const dst: usize = dw + (((<usize>ky * <usize>kw + <usize>kx) * <usize>Ci * <usize>Co) << 2);
-            for (let ci = 0; ci < Ci; ci++) {
-              const xv = f32x4.splat(load<f32>(src + ((<usize>ci) << 2)));
-              const row: usize = dst + ((<usize>ci * <usize>Co) << 2);
-              for (let c = 0; c < co4; c++) {
-                const o: usize = row + ((<usize>c) << 4);
-                v128.store(o, f32x4.add(v128.load(o), f32x4.mul(xv, v128.load(g + ((<usize>c) << 4)))));
+    for (let oy = 0; oy < Ho; oy++) {
+      const gRow: usize = dy + ((((<usize>n * <usize>Ho + <usize>oy) * <usize>Wo) * <usize>Co) << 2);
+      for (let ky = 0; ky < kh; ky++) {
+        const iy = oy * sh + ky - top;
+        if (iy < 0 || iy >= H) continue;
+        const xRow: usize = x + ((((<usize>n * <usize>H + <usize>iy) * <usize>W) * <usize>Ci) << 2);
+        for (let kx = 0; kx < kw; kx++) {
+          // Output columns whose tap lands inside the image: 0 <= ox * sw + kx - left < W.
+          let ox0 = 0;
+          while (ox0 < Wo && ox0 * sw + kx - left < 0) ox0++;
+          let ox1 = Wo;
+          while (ox1 > ox0 && (ox1 - 1) * sw + kx - left >= W) ox1--;
+          for (let ci = 0; ci < Ci; ci++) {
+            const dst: usize = dw + (((((<usize>ky * <usize>kw + <usize>kx) * <usize>Ci + <usize>ci) * <usize>Co)) << 2);
+            let c = 0;
+            for (; c < co16; c += 16) {
+              let a0 = f32x4.splat(0);
+              let a1 = f32x4.splat(0);
+              let a2 = f32x4.splat(0);
+              let a3 = f32x4.splat(0);
+              for (let ox = ox0; ox < ox1; ox++) {
+                const ix = ox * sw + kx - left;
+                const xv = f32x4.splat(load<f32>(xRow + ((<usize>ix * <usize>Ci + <usize>ci) << 2)));
+                const g: usize = gRow + ((<usize>ox * <usize>Co + <usize>c) << 2);
+                a0 = f32x4.add(a0, f32x4.mul(xv, v128.load(g)));
+                a1 = f32x4.add(a1, f32x4.mul(xv, v128.load(g, 16)));
+                a2 = f32x4.add(a2, f32x4.mul(xv, v128.load(g, 32)));
+                a3 = f32x4.add(a3, f32x4.mul(xv, v128.load(g, 48)));
               }
+              const o: usize = dst + ((<usize>c) << 2);
+              v128.store(o, f32x4.add(v128.load(o), a0));
+              v128.store(o, f32x4.add(v128.load(o, 16), a1), 16);
+              v128.store(o, f32x4.add(v128.load(o, 32), a2), 32);
+              v128.store(o, f32x4.add(v128.load(o, 48), a3), 48);
+            }
+            for (; c < Co; c += 4) {
+              let a = f32x4.splat(0);
+              for (let ox = ox0; ox < ox1; ox++) {
+                const ix = ox * sw + kx - left;
+                const xv = f32x4.splat(load<f32>(xRow + ((<usize>ix * <usize>Ci + <usize>ci) << 2)));
+                a = f32x4.add(a, f32x4.mul(xv, v128.load(gRow + ((<usize>ox * <usize>Co + <usize>c) << 2))));
+              }
+              const o: usize = dst + ((<usize>c) << 2);
+              v128.store(o, f32x4.add(v128.load(o), a));
             }
           }
         }
       }
+    }
 }

@@ -7,7 +7,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { convGeometry, KernelRunner, padOrCrop, type WasmHeap } from './kernel-runner.js';
-import { smallFilterGrad, smallFilterGradApplies } from '../simd/filter-grad.js';
+import { smallFilterGrad, smallFilterGradApplies, smallFilterGradOnHeap } from '../simd/filter-grad.js';
 
 /**
  * Filter gradient of an NHWC conv2d as one forward conv2d (PERF_NOTES.md: ~10x the im2col way).
@@ -48,9 +48,9 @@ export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
     // 3x3 output; one SIMD pass over the positions is ~4x faster.
     if (backendName === 'wasm' && smallFilterGradApplies(shape)) {
       const heap = backend as unknown as WasmHeap;
-      const dw = smallFilterGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), shape);
       const out = heap.makeOutput([...filterShape], 'float32');
-      heap.typedArrayFromHeap(out).set(dw);
+      if (!smallFilterGradOnHeap(x, dy, out, shape))
+        heap.typedArrayFromHeap(out).set(smallFilterGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), shape));
       return out;
     }
     const r = new KernelRunner(backend as KernelBackend, backendName);

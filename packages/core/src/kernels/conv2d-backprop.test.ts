@@ -43,6 +43,8 @@ const CASES: Case[] = [
   // First layers (few input taps, Co a multiple of 4): the SIMD filter gradient on wasm.
   { x: [4, 12, 10, 1], k: [3, 3], co: 16, stride: 1, pad: 'same' },
   { x: [3, 11, 9, 1], k: [3, 3], co: 8, stride: 2, pad: 'valid' },
+  // 16-channel register blocks plus a 4-channel tail; stride 2 with 'same' padding.
+  { x: [2, 9, 8, 3], k: [3, 3], co: 20, stride: 2, pad: 'same' },
   { x: [2, 10, 10, 3], k: [3, 3], co: 12, stride: 2, pad: 'same' },
 ];
 

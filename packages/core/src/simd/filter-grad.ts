@@ -1,5 +1,6 @@
 import { FILTER_GRAD_WASM } from './filter-grad.generated.js';
-import { loadSimdModule, simdLayout, type SimdExports } from './load.js';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { heapSimdModule, loadSimdModule, simdLayout, type SimdExports } from './load.js';
 
 interface FilterGradExports extends SimdExports {
   filterGrad(...args: number[]): void;
@@ -45,4 +46,23 @@ export function smallFilterGrad(x: Float32Array, dy: Float32Array, s: FilterGrad
   f32.fill(0, pw / 4, pw / 4 + nw);
   k.filterGrad(px, py, pw, s.N, s.H, s.W, s.Ci, s.Ho, s.Wo, s.Co, s.kh, s.kw, s.sh, s.sw, s.top, s.left);
   return new Float32Array(k.memory.buffer).slice(pw / 4, pw / 4 + nw);
+}
+
+/**
+ * {@link smallFilterGrad} in place on tfjs-wasm's heap: reads `x` and `dy` where tfjs keeps them
+ * and writes `out` `[kh, kw, Ci, Co]` (no copies of the two large inputs). False when they are
+ * not there; the caller then takes the copying {@link smallFilterGrad}.
+ */
+export function smallFilterGradOnHeap(
+  x: Pick<TensorInfo, 'dtype' | 'dataId'>,
+  dy: Pick<TensorInfo, 'dtype' | 'dataId'>,
+  out: Pick<TensorInfo, 'dtype' | 'dataId'>,
+  s: FilterGradShape,
+): boolean {
+  const on = heapSimdModule<FilterGradExports>(FILTER_GRAD_WASM);
+  const [px, py, pw] = [x, dy, out].map((t) => on?.heap.offsetOf(t) ?? null);
+  if (!on || px == null || py == null || pw == null) return false;
+  new Float32Array(on.heap.memory.buffer, pw, s.kh * s.kw * s.Ci * s.Co).fill(0);
+  on.k.filterGrad(px, py, pw, s.N, s.H, s.W, s.Ci, s.Ho, s.Wo, s.Co, s.kh, s.kw, s.sh, s.sw, s.top, s.left);
+  return true;
 }
