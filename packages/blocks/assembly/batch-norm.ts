@@ -46,7 +46,16 @@ export function apply(
  * `d = sqrt(var + eps)` per channel (that kernel takes a square root per element: ~5 ns each).
  * The only pass not bit-identical to the kernel it replaces (last bit, float32 rounding).
  */
-export function applyEval(x: usize, mean: usize, d: usize, gamma: usize, beta: usize, y: usize, m: i32, c: i32): void {
+export function applyEval(
+  x: usize,
+  mean: usize,
+  d: usize,
+  gamma: usize,
+  beta: usize,
+  y: usize,
+  m: i32,
+  c: i32,
+): void {
   let at: usize = 0;
   for (let r = 0; r < m; r++) {
     for (let j = 0; j < c; j += 4) {
@@ -100,7 +109,6 @@ export function gradInput(
 }
 
 /** Adds the four float32 lanes of `v`, promoted, to the float64 pairs at `o` and `o + 16`. */
-@inline
 function addPromoted(o: usize, v: v128): void {
   v128.store(o, f64x2.add(v128.load(o), f64x2.promote_low_f32x4(v)));
   const hi = v128.shuffle<f32>(v, v, 2, 3, 2, 3);

@@ -6,7 +6,17 @@
  * dx `[n, ho * kh, wo * kw, c]` gets `dy[b, yo, xo, :] * scale` (float32 product) in each pixel of
  * window (yo, xo); dy is `[n, ho, wo, c]`; c a multiple of 4.
  */
-export function avgPoolGrad(dy: usize, dx: usize, n: i32, ho: i32, wo: i32, c: i32, kh: i32, kw: i32, scale: f32): void {
+export function avgPoolGrad(
+  dy: usize,
+  dx: usize,
+  n: i32,
+  ho: i32,
+  wo: i32,
+  c: i32,
+  kh: i32,
+  kw: i32,
+  scale: f32,
+): void {
   const s = f32x4.splat(scale);
   const rowBytes: usize = (<usize>wo * <usize>kw * <usize>c) << 2;
   let src: usize = dy;

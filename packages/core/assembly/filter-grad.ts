@@ -30,11 +30,11 @@ export function filterGrad(
   const co16 = Co & ~15;
   for (let n = 0; n < N; n++)
     for (let oy = 0; oy < Ho; oy++) {
-      const gRow: usize = dy + ((((<usize>n * <usize>Ho + <usize>oy) * <usize>Wo) * <usize>Co) << 2);
+      const gRow: usize = dy + (((<usize>n * <usize>Ho + <usize>oy) * <usize>Wo * <usize>Co) << 2);
       for (let ky = 0; ky < kh; ky++) {
         const iy = oy * sh + ky - top;
         if (iy < 0 || iy >= H) continue;
-        const xRow: usize = x + ((((<usize>n * <usize>H + <usize>iy) * <usize>W) * <usize>Ci) << 2);
+        const xRow: usize = x + (((<usize>n * <usize>H + <usize>iy) * <usize>W * <usize>Ci) << 2);
         for (let kx = 0; kx < kw; kx++) {
           // Output columns whose tap lands inside the image: 0 <= ox * sw + kx - left < W.
           let ox0 = 0;
@@ -42,7 +42,8 @@ export function filterGrad(
           let ox1 = Wo;
           while (ox1 > ox0 && (ox1 - 1) * sw + kx - left >= W) ox1--;
           for (let ci = 0; ci < Ci; ci++) {
-            const dst: usize = dw + (((((<usize>ky * <usize>kw + <usize>kx) * <usize>Ci + <usize>ci) * <usize>Co)) << 2);
+            const dst: usize =
+              dw + ((((<usize>ky * <usize>kw + <usize>kx) * <usize>Ci + <usize>ci) * <usize>Co) << 2);
             let c = 0;
             for (; c < co16; c += 16) {
               let a0 = f32x4.splat(0);

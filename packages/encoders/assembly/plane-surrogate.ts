@@ -19,58 +19,61 @@ const C1: f64 = 4.16666666666666019037e-2;
 const C2: f64 = -1.38888888888741095749e-3;
 const C3: f64 = 2.48015872894767294178e-5;
 const C4: f64 = -2.75573143513906633035e-7;
-const C5: f64 = 2.08757232129817482790e-9;
+const C5: f64 = 2.0875723212981748279e-9;
 const C6: f64 = -1.13596475577881948265e-11;
 const INV_PIO2: f64 = 6.36619772367581382433e-1;
 const PIO2_1: f64 = 1.57079632673412561417;
 const PIO2_1T: f64 = 6.07710050650619224932e-11;
 // fdlibm __ieee754_exp.
-const LN2_HI: f64 = 6.93147180369123816490e-1;
+const LN2_HI: f64 = 6.9314718036912381649e-1;
 const LN2_LO: f64 = 1.90821492927058770002e-10;
-const INV_LN2: f64 = 1.44269504088896338700;
+const INV_LN2: f64 = 1.442695040888963387;
 const P1: f64 = 1.66666666666666019037e-1;
 const P2: f64 = -2.77777777770155933842e-3;
 const P3: f64 = 6.61375632143793436117e-5;
-const P4: f64 = -1.65339022054652515390e-6;
+const P4: f64 = -1.6533902205465251539e-6;
 const P5: f64 = 4.13813679705723846039e-8;
 
-@inline function sp(x: f64): v128 {
+function sp(x: f64): v128 {
   return f64x2.splat(x);
 }
 
 /** Polynomial `c0 + z (c1 + z (...))` evaluated Horner-wise. */
-@inline function horner5(z: v128, a: f64, b: f64, c: f64, d: f64, e: f64): v128 {
-  return f64x2.add(sp(a), f64x2.mul(z, f64x2.add(sp(b), f64x2.mul(z, f64x2.add(sp(c), f64x2.mul(z, f64x2.add(sp(d), f64x2.mul(z, sp(e)))))))));
+function horner5(z: v128, a: f64, b: f64, c: f64, d: f64, e: f64): v128 {
+  return f64x2.add(
+    sp(a),
+    f64x2.mul(
+      z,
+      f64x2.add(sp(b), f64x2.mul(z, f64x2.add(sp(c), f64x2.mul(z, f64x2.add(sp(d), f64x2.mul(z, sp(e))))))),
+    ),
+  );
 }
 
 /** Lane-wise round to nearest integer (as float64) of values well inside the int32 range. */
-@inline function rint(x: v128): v128 {
+function rint(x: v128): v128 {
   return f64x2.nearest(x);
 }
 
 /** 2^k for integral float64 lanes k in [-1022, 1023]. */
-@inline function pow2(k: v128): v128 {
+function pow2(k: v128): v128 {
   const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
   return i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
 }
 
 /** exp(x) lane-wise (fdlibm's reduction and rational kernel; |x| below ~700). */
-@inline function vexp(x: v128): v128 {
+function vexp(x: v128): v128 {
   const k = rint(f64x2.mul(x, sp(INV_LN2)));
   const hi = f64x2.sub(x, f64x2.mul(k, sp(LN2_HI)));
   const lo = f64x2.mul(k, sp(LN2_LO));
   const r = f64x2.sub(hi, lo);
   const t = f64x2.mul(r, r);
   const c = f64x2.sub(r, f64x2.mul(t, horner5(t, P1, P2, P3, P4, P5)));
-  const y = f64x2.sub(
-    sp(1),
-    f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(sp(2), c))), hi),
-  );
+  const y = f64x2.sub(sp(1), f64x2.sub(f64x2.sub(lo, f64x2.div(f64x2.mul(r, c), f64x2.sub(sp(2), c))), hi));
   return f64x2.mul(y, pow2(k));
 }
 
 /** [sin x, cos x] lane-wise for moderate |x| (one Cody-Waite step, then the fdlibm kernels). */
-@inline function vsincos(x: v128, cosOut: usize): v128 {
+function vsincos(x: v128, cosOut: usize): v128 {
   const n = rint(f64x2.mul(x, sp(INV_PIO2)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(n, sp(PIO2_1))), f64x2.mul(n, sp(PIO2_1T)));
   const z = f64x2.mul(r, r);

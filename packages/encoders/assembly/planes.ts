@@ -16,7 +16,10 @@ export function encode(q: usize, out: usize, n: i32, bits: i32, top: i32, planeO
     const row: usize = out + ((<usize>t * <usize>n) << 2);
     let i = 0;
     for (; i < n4; i += 4) {
-      const level = i32x4.min_s(hi, i32x4.max_s(zero, i32x4.trunc_sat_f32x4_s(f32x4.floor(v128.load(q + ((<usize>i) << 2))))));
+      const level = i32x4.min_s(
+        hi,
+        i32x4.max_s(zero, i32x4.trunc_sat_f32x4_s(f32x4.floor(v128.load(q + ((<usize>i) << 2))))),
+      );
       v128.store(row + ((<usize>i) << 2), f32x4.convert_i32x4_s(v128.and(i32x4.shr_s(level, shift), one)));
     }
     for (; i < n; i++) {
@@ -34,12 +37,19 @@ export function weightedSum(s: usize, w: usize, out: usize, T: i32, m: i32): voi
   for (; i < m4; i += 4) {
     let acc = f32x4.splat(0);
     for (let t = 0; t < T; t++)
-      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(w + ((<usize>t) << 2))), v128.load(s + ((<usize>t * <usize>m + <usize>i) << 2))));
+      acc = f32x4.add(
+        acc,
+        f32x4.mul(
+          f32x4.splat(load<f32>(w + ((<usize>t) << 2))),
+          v128.load(s + ((<usize>t * <usize>m + <usize>i) << 2)),
+        ),
+      );
     v128.store(out + ((<usize>i) << 2), acc);
   }
   for (; i < m; i++) {
     let acc: f32 = 0;
-    for (let t = 0; t < T; t++) acc += load<f32>(w + ((<usize>t) << 2)) * load<f32>(s + ((<usize>t * <usize>m + <usize>i) << 2));
+    for (let t = 0; t < T; t++)
+      acc += load<f32>(w + ((<usize>t) << 2)) * load<f32>(s + ((<usize>t * <usize>m + <usize>i) << 2));
     store<f32>(out + ((<usize>i) << 2), acc);
   }
 }

@@ -6,7 +6,13 @@ import { planeAtStep } from './bitplane.js';
 import { planeSurrogateBackwardOnHeap } from './plane-surrogate-wasm.js';
 
 /** The JavaScript loop the encoder runs off the heap. */
-function reference(q: Float32Array, dy: Float32Array, bits: number, planeOf: Int32Array, f: ReturnType<typeof makePlaneSurrogate>) {
+function reference(
+  q: Float32Array,
+  dy: Float32Array,
+  bits: number,
+  planeOf: Int32Array,
+  f: ReturnType<typeof makePlaneSurrogate>,
+) {
   const n = q.length;
   const g = new Float64Array(bits);
   return Float32Array.from(q, (qi, i) => {
@@ -45,7 +51,13 @@ describe('the bit-plane surrogate backward in SIMD on the wasm heap', () => {
       const n = q.length;
       const dy = noise(6, bits * n, -1, 1);
       const planeOf = Int32Array.from({ length: bits }, (_, t) => planeAtStep(t, bits, order));
-      const want = reference(q, dy, bits, planeOf, makePlaneSurrogate(bits, surrogate, alpha, orderAware, 0.5));
+      const want = reference(
+        q,
+        dy,
+        bits,
+        planeOf,
+        makePlaneSurrogate(bits, surrogate, alpha, orderAware, 0.5),
+      );
       const got = tf.tidy(() =>
         planeSurrogateBackwardOnHeap(tf.tensor(q), tf.tensor(dy, [bits, n]), {
           bits,

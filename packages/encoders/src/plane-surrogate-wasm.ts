@@ -23,7 +23,11 @@ export interface PlaneSurrogateSpec {
  * (assembly/plane-surrogate.ts) in place on tfjs-wasm's heap, two levels at a time in float64
  * (~5x the JavaScript loop; equal to it to about an ulp of float64, tested). Null off the heap.
  */
-export function planeSurrogateBackwardOnHeap(q: tf.Tensor, dy: tf.Tensor, s: PlaneSurrogateSpec): tf.Tensor | null {
+export function planeSurrogateBackwardOnHeap(
+  q: tf.Tensor,
+  dy: tf.Tensor,
+  s: PlaneSurrogateSpec,
+): tf.Tensor | null {
   const on = heapSimdModule<PlaneSurrogateExports>(PLANE_SURROGATE_WASM);
   if (!on) return null;
   const { k, heap } = on;

@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { expectEmbeddedWasmFresh, useBackend } from '@hybridspike/core/internal/testing';
 import { encodePlanesOnHeap, weightedTimeSumOnHeap } from './planes-wasm.js';
 
-describe('bit planes and the decoders\' time sum in SIMD on the wasm heap', () => {
+describe("bit planes and the decoders' time sum in SIMD on the wasm heap", () => {
   beforeAll(() => useBackend('wasm'));
 
   it('planes equal the JavaScript rule bit for bit, edge levels included', () => {
-    const q = Float32Array.from({ length: 1027 }, (_, i) => (i * 0.37) % 270 - 7);
+    const q = Float32Array.from({ length: 1027 }, (_, i) => ((i * 0.37) % 270) - 7);
     q.set([NaN, Infinity, -Infinity, -0.5, 0, 254.999, 255, 255.5, 1e9, -1e9], 0);
     const [bits, top] = [8, 255];
     const planeOf = Int32Array.from({ length: bits }, (_, t) => bits - 1 - t);
@@ -26,7 +26,9 @@ describe('bit planes and the decoders\' time sum in SIMD on the wasm heap', () =
     const w = Array.from({ length: T }, (_, t) => 2 ** (T - 1 - t));
     const spikes = Float32Array.from({ length: T * m }, (_, i) => ((i * 2654435761) >>> 7) & 1);
     const got = tf.tidy(() => weightedTimeSumOnHeap(tf.tensor(spikes, [T, m]), w)!.dataSync());
-    const exact = Float64Array.from({ length: m }, (_, i) => w.reduce((a, wt, t) => a + wt * spikes[t * m + i]!, 0));
+    const exact = Float64Array.from({ length: m }, (_, i) =>
+      w.reduce((a, wt, t) => a + wt * spikes[t * m + i]!, 0),
+    );
     expect(Array.from(got)).toEqual(Array.from(exact));
     const x = Float32Array.from({ length: T * m }, (_, i) => Math.sin(i) * 3);
     const f = Math.fround;

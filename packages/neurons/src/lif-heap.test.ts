@@ -16,8 +16,22 @@ function noise(seed: number, n: number, scale: number): Float32Array {
   });
 }
 
-const LIF: NeuronDynamics = { kind: 'lif', k: 0.5, decayInput: true, vThreshold: 1, vReset: 0, detachReset: false };
-const SOFT_IF: NeuronDynamics = { kind: 'if', k: 1, decayInput: true, vThreshold: 0.7, vReset: null, detachReset: true };
+const LIF: NeuronDynamics = {
+  kind: 'lif',
+  k: 0.5,
+  decayInput: true,
+  vThreshold: 1,
+  vReset: 0,
+  detachReset: false,
+};
+const SOFT_IF: NeuronDynamics = {
+  kind: 'if',
+  k: 1,
+  decayInput: true,
+  vThreshold: 0.7,
+  vReset: null,
+  detachReset: true,
+};
 
 describe('the neuron kernel in place on the tfjs-wasm heap', () => {
   beforeAll(() => useBackend('wasm'));

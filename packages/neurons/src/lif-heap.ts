@@ -120,7 +120,8 @@ export function neuronBackwardOnHeap(
     closed.p0,
     closed.p1,
   );
-  if (dv0) new Float32Array(heap.memory.buffer, dv0.offset, N).set(new Float64Array(heap.memory.buffer, pgv, N));
+  if (dv0)
+    new Float32Array(heap.memory.buffer, dv0.offset, N).set(new Float64Array(heap.memory.buffer, pgv, N));
   heap.free(pgv);
   return { dx: dx.tensor, dv0: dv0?.tensor ?? null };
 }

@@ -14,7 +14,11 @@ import { encodeModel } from '../src/proto.js';
 
 interface NativeSession {
   loadModel(buffer: ArrayBufferLike, offset: number, length: number, options: object): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, null>, options: object): Record<string, ort.Tensor>;
+  run(
+    feeds: Record<string, ort.Tensor>,
+    fetches: Record<string, null>,
+    options: object,
+  ): Record<string, ort.Tensor>;
 }
 const require = createRequire(import.meta.url);
 // onnxruntime-node 1.30's own binding (dist/binding.js): the synchronous run its async API wraps.
@@ -89,6 +93,8 @@ for (const [N, H, Ci, Co] of [
   const diff = tf.tidy(() => maxRelDiff(viaOrt().dataSync(), ours().dataSync()));
   const a = await medianMs(() => tf.tidy(() => void ours().dataSync()), 5);
   const b = await medianMs(() => tf.tidy(() => void viaOrt().dataSync()), 5);
-  console.log(`| ${N}, ${H}, ${Ci} -> ${Co} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)}x | ${diff.toExponential(1)} |`);
+  console.log(
+    `| ${N}, ${H}, ${Ci} -> ${Co} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(a / b).toFixed(2)}x | ${diff.toExponential(1)} |`,
+  );
   tf.dispose([x, dy]);
 }

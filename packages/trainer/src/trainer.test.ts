@@ -63,7 +63,9 @@ describe('Adam fused on the wasm heap', () => {
         const p = tf.variable(tf.randomNormal([37, 5], 0, 1, 'float32', 3));
         const params = new Map([['w', p]]);
         for (let t = 0; t < 3; t++)
-          tf.tidy(() => opt.step(params, new Map([['w', tf.randomNormal([37, 5], 0, 0.1, 'float32', 10 + t)]])));
+          tf.tidy(() =>
+            opt.step(params, new Map([['w', tf.randomNormal([37, 5], 0, 0.1, 'float32', 10 + t)]])),
+          );
         return [p, ...opt.getState().tensors.values()];
       };
       expect(tfjsHeap()).not.toBeNull(); // so run(true) takes the fused pass

@@ -3,7 +3,16 @@ import { heapSimdModule, type SimdExports, type TfjsHeap } from '@hybridspike/co
 import { BATCH_NORM_WASM } from './batch-norm-wasm.generated.js';
 
 interface BatchNormExports extends SimdExports {
-  applyEval(x: number, mean: number, d: number, gamma: number, beta: number, y: number, m: number, c: number): void;
+  applyEval(
+    x: number,
+    mean: number,
+    d: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    m: number,
+    c: number,
+  ): void;
   sqdev(x: number, mean: number, out: number, m: number, c: number): void;
   apply(...ptrsThenMC: number[]): void;
   gradSums(dy: number, xhat: number, sdy: number, sdyxh: number, m: number, c: number): void;
@@ -78,13 +87,29 @@ export class FusedBatchNormPasses {
    * tfjs-wasm's FusedBatchNorm formula (that kernel takes a square root per element; its results
    * differ from these in the last bit for about a quarter of the values).
    */
-  applyEval(x: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number) {
+  applyEval(
+    x: tf.Tensor,
+    mean: tf.Tensor,
+    variance: tf.Tensor,
+    gamma: tf.Tensor,
+    beta: tf.Tensor,
+    eps: number,
+  ) {
     const F = Math.fround;
     const e = F(eps);
     const d = tf.tensor1d(Float32Array.from(variance.dataSync(), (v) => F(Math.sqrt(F(v + e)))));
     const y = this.heap.alloc(x.shape);
     const c = mean.size;
-    this.k.applyEval(this.at(x), this.at(mean), this.at(d), this.at(gamma), this.at(beta), y.offset, x.size / c, c);
+    this.k.applyEval(
+      this.at(x),
+      this.at(mean),
+      this.at(d),
+      this.at(gamma),
+      this.at(beta),
+      y.offset,
+      x.size / c,
+      c,
+    );
     d.dispose();
     return y.tensor;
   }

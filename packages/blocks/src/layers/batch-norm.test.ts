@@ -85,7 +85,7 @@ describe('BatchNorm fused passes (wasm heap)', () => {
       expect(a.grads[0]!.dataSync().some((v) => v !== 0)).toBe(true);
     });
 
-  it('eval mode: the closed form to float32 rounding, as tfjs-wasm\'s own batchNorm kernel', () => {
+  it("eval mode: the closed form to float32 rounding, as tfjs-wasm's own batchNorm kernel", () => {
     const bn = new BatchNorm(8, 0.3, 1e-3);
     bn.weight.assign(tf.randomNormal([8], 1, 0.3, 'float32', 1));
     bn.bias.assign(tf.randomNormal([8], 0, 0.3, 'float32', 2));
@@ -94,7 +94,10 @@ describe('BatchNorm fused passes (wasm heap)', () => {
     bn.eval();
     const x = tf.randomNormal([7, 5, 8], 0, 2, 'float32', 5);
     const [g, b, m, v, xd] = [bn.weight, bn.bias, bn.runningMean, bn.runningVar, x].map((t) => t.dataSync());
-    const exact = Array.from(xd!, (xi, i) => b![i % 8]! + ((xi - m![i % 8]!) * g![i % 8]!) / Math.sqrt(v![i % 8]! + 1e-3));
+    const exact = Array.from(
+      xd!,
+      (xi, i) => b![i % 8]! + ((xi - m![i % 8]!) * g![i % 8]!) / Math.sqrt(v![i % 8]! + 1e-3),
+    );
     const y = bn.forward(x).dataSync();
     expect(maxRelDiff(y, exact)).toBeLessThan(1e-6);
     const stock = tf.batchNorm(x, bn.runningMean, bn.runningVar, bn.bias, bn.weight, 1e-3).dataSync();

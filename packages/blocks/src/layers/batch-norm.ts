@@ -62,8 +62,14 @@ export class BatchNorm extends Module {
     }
     if (!this.training) {
       const y =
-        FusedBatchNormPasses.for(x)?.applyEval(x, this.runningMean, this.runningVar, this.weight, this.bias, this.eps) ??
-        tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
+        FusedBatchNormPasses.for(x)?.applyEval(
+          x,
+          this.runningMean,
+          this.runningVar,
+          this.weight,
+          this.bias,
+          this.eps,
+        ) ?? tf.batchNorm(x, this.runningMean, this.runningVar, this.bias, this.weight, this.eps);
       activeRecorder()?.record(this, 'batchnorm', x, y);
       return y;
     }

@@ -50,7 +50,9 @@ export function makeConv2DBackpropFilter(backendName: string): KernelConfig {
       const heap = backend as unknown as WasmHeap;
       const out = heap.makeOutput([...filterShape], 'float32');
       if (!smallFilterGradOnHeap(x, dy, out, shape))
-        heap.typedArrayFromHeap(out).set(smallFilterGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), shape));
+        heap
+          .typedArrayFromHeap(out)
+          .set(smallFilterGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), shape));
       return out;
     }
     const r = new KernelRunner(backend as KernelBackend, backendName);

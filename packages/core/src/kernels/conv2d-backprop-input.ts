@@ -33,9 +33,13 @@ export function makeConv2DBackpropInput(backendName: string): KernelConfig {
       const wt =
         backendName === 'wasm'
           ? r.track(flipSwapFilter(backend as unknown as WasmHeap, filter as TensorInfo))
-          : r.run('Transpose', { x: r.run('Reverse', { x: filter as TensorInfo }, { dims: [0, 1] }) }, {
-              perm: [0, 1, 3, 2],
-            });
+          : r.run(
+              'Transpose',
+              { x: r.run('Reverse', { x: filter as TensorInfo }, { dims: [0, 1] }) },
+              {
+                perm: [0, 1, 3, 2],
+              },
+            );
       let d: TensorInfo = dy as TensorInfo;
       if (sh > 1 || sw > 1) {
         // Dilate dy: [N,Ho,1,Wo,1,Co] padded to [N,Ho,sh,Wo,sw,Co]; the trailing zeros are cropped below.

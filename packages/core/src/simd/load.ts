@@ -25,7 +25,10 @@ const onHeap = new WeakMap<WebAssembly.Memory, Map<string, SimdExports | null>>(
  */
 export function loadSimdModule<T extends SimdExports>(binary: SimdBinary): T | null {
   if (!own.has(binary.plain))
-    own.set(binary.plain, instantiate(binary.plain, () => new WebAssembly.Memory({ initial: 1 })));
+    own.set(
+      binary.plain,
+      instantiate(binary.plain, () => new WebAssembly.Memory({ initial: 1 })),
+    );
   return own.get(binary.plain) as T | null;
 }
 
@@ -34,15 +37,17 @@ export function loadSimdModule<T extends SimdExports>(binary: SimdBinary): T | n
  * tensors in place (no copies; see {@link TfjsHeap}); null off the wasm backend, without SIMD, or
  * with `HYBRIDSPIKE_SIMD=off`. Callers then take {@link loadSimdModule}'s copying path.
  */
-export function heapSimdModule<T extends SimdExports>(
-  binary: SimdBinary,
-): { k: T; heap: TfjsHeap } | null {
+export function heapSimdModule<T extends SimdExports>(binary: SimdBinary): { k: T; heap: TfjsHeap } | null {
   const heap = tfjsHeap();
   if (!heap) return null;
   let mods = onHeap.get(heap.memory);
   if (!mods) onHeap.set(heap.memory, (mods = new Map()));
   const base64 = heap.shared ? binary.shared : binary.plain;
-  if (!mods.has(base64)) mods.set(base64, instantiate(base64, () => heap.memory));
+  if (!mods.has(base64))
+    mods.set(
+      base64,
+      instantiate(base64, () => heap.memory),
+    );
   const k = mods.get(base64) as T | null;
   return k ? { k, heap } : null;
 }
