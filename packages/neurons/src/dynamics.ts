@@ -40,9 +40,7 @@ export function neuronForward(
 ): ForwardResult {
   const k = lifKernel();
   if (!k) return neuronForwardJs(d, x, T, N, v0);
-  const f = Math.fround;
-  const { a, b, c } = chargeCoefficients(d);
-  const vr = f(d.vReset ?? 0);
+  const vr = Math.fround(d.vReset ?? 0);
   const n = T * N;
   const [px, ph, ps, pv, pbad] = layout(k, [4 * n, 4 * n, 4 * n, 4 * N, 4]) as [
     number,
@@ -55,21 +53,7 @@ export function neuronForward(
   mem().set(x, px / 4);
   if (v0) mem().set(v0, pv / 4);
   else mem().fill(vr, pv / 4, pv / 4 + N);
-  const count = k.forward(
-    px,
-    ph,
-    ps,
-    pv,
-    T,
-    N,
-    f(a),
-    f(b),
-    f(c),
-    f(d.vThreshold),
-    vr,
-    d.vReset !== null ? 1 : 0,
-    pbad,
-  );
+  const count = k.forward(px, ph, ps, pv, T, N, ...forwardKernelArgs(d), pbad);
   const m = mem();
   return {
     spikes: m.slice(ps / 4, ps / 4 + n),
@@ -117,6 +101,30 @@ export function neuronForwardJs(
     }
   }
   return { spikes, h, vLast: v, spikeCount: count };
+}
+
+/** The SIMD forward kernel's arguments after T and N: float32 a, b, c, threshold, v_reset; hard reset. */
+export function forwardKernelArgs(d: NeuronDynamics): number[] {
+  const f = Math.fround;
+  const { a, b, c } = chargeCoefficients(d);
+  return [f(a), f(b), f(c), f(d.vThreshold), f(d.vReset ?? 0), d.vReset !== null ? 1 : 0];
+}
+
+/** The SIMD backward kernel's arguments after T and N (see assembly/lif.ts `backward`). */
+export function backwardKernelArgs(d: NeuronDynamics, closed: NonNullable<Surrogate['kernel']>): number[] {
+  const { a: dhdv, b: dhdx } = chargeCoefficients(d);
+  const hard = d.vReset !== null ? 1 : 0;
+  return [
+    d.vReset ?? 0,
+    d.vThreshold,
+    hard,
+    d.detachReset ? 0 : 1,
+    dhdx,
+    dhdv,
+    closed.code,
+    closed.p0,
+    closed.p1,
+  ];
 }
 
 /** The charge `h = a v + b x + c` of IF and both LIF forms (c carries v_reset). */
@@ -181,25 +189,7 @@ export function neuronBackward(input: BackwardInput): BackwardResult {
   const gv = new Float64Array(k.memory.buffer, pgv, N);
   if (dVLast) gv.set(dVLast);
   else gv.fill(0);
-  const { a: dhdv, b: dhdx } = chargeCoefficients(d);
-  k.backward(
-    ph,
-    ps,
-    pds,
-    pgv,
-    pdx,
-    T,
-    N,
-    d.vReset ?? 0,
-    d.vThreshold,
-    d.vReset !== null ? 1 : 0,
-    d.detachReset ? 0 : 1,
-    dhdx,
-    dhdv,
-    closed.code,
-    closed.p0,
-    closed.p1,
-  );
+  k.backward(ph, ps, pds, pgv, pdx, T, N, ...backwardKernelArgs(d, closed));
   const out = new Float32Array(k.memory.buffer);
   return {
     dx: out.slice(pdx / 4, pdx / 4 + n),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimdModule } from '@hybridspike/core';
-import { chargeCoefficients, type NeuronDynamics } from './dynamics.js';
+import { backwardKernelArgs, forwardKernelArgs, type NeuronDynamics } from './dynamics.js';
 import { LIF_WASM } from './lif-wasm.generated.js';
 import type { LifExports } from './lif-wasm.js';
 import type { Surrogate } from './surrogates.js';
@@ -32,9 +32,7 @@ export function neuronForwardOnHeap(
   const { k, heap } = m;
   const N = x.size / T;
   const n = x.size;
-  const f = Math.fround;
-  const vr = f(d.vReset ?? 0);
-  const { a, b, c } = chargeCoefficients(d);
+  const vr = Math.fround(d.vReset ?? 0);
   const value = heap.alloc(returnState ? [T + 1, ...x.shape.slice(1)] : x.shape);
   const h = heap.alloc([n]);
   const scratch = heap.malloc(16 + (returnState ? 0 : 4 * N));
@@ -51,21 +49,7 @@ export function neuronForwardOnHeap(
   const v = new Float32Array(heap.memory.buffer, pv, N);
   if (p0 !== null) v.set(new Float32Array(heap.memory.buffer, p0, N));
   else v.fill(vr);
-  const spikeCount = k.forward(
-    px,
-    h.offset,
-    value.offset,
-    pv,
-    T,
-    N,
-    f(a),
-    f(b),
-    f(c),
-    f(d.vThreshold),
-    vr,
-    d.vReset !== null ? 1 : 0,
-    scratch,
-  );
+  const spikeCount = k.forward(px, h.offset, value.offset, pv, T, N, ...forwardKernelArgs(d), scratch);
   const nonFinite = new Int32Array(heap.memory.buffer, scratch, 1)[0]!;
   heap.free(scratch);
   return { value: value.tensor, h: h.tensor, spikeCount, nonFinite };
@@ -101,25 +85,7 @@ export function neuronBackwardOnHeap(
   const gv = new Float64Array(heap.memory.buffer, pgv, N);
   if (saved.dy.size > n) gv.set(new Float32Array(heap.memory.buffer, pdy + 4 * n, N));
   else gv.fill(0);
-  const { a: dhdv, b: dhdx } = chargeCoefficients(d);
-  k.backward(
-    ph,
-    ps,
-    pdy,
-    pgv,
-    dx.offset,
-    T,
-    N,
-    d.vReset ?? 0,
-    d.vThreshold,
-    d.vReset !== null ? 1 : 0,
-    d.detachReset ? 0 : 1,
-    dhdx,
-    dhdv,
-    closed.code,
-    closed.p0,
-    closed.p1,
-  );
+  k.backward(ph, ps, pdy, pgv, dx.offset, T, N, ...backwardKernelArgs(d, closed));
   if (dv0)
     new Float32Array(heap.memory.buffer, dv0.offset, N).set(new Float64Array(heap.memory.buffer, pgv, N));
   heap.free(pgv);

@@ -3,39 +3,10 @@ import { LIF_WASM } from './lif-wasm.generated.js';
 
 /** The exports of assembly/lif.ts. */
 export interface LifExports extends SimdExports {
-  forward(
-    x: number,
-    h: number,
-    s: number,
-    v: number,
-    T: number,
-    N: number,
-    a: number,
-    b: number,
-    c: number,
-    th: number,
-    vr: number,
-    hard: number,
-    bad: number,
-  ): number;
-  backward(
-    h: number,
-    s: number,
-    ds: number,
-    gv: number,
-    dx: number,
-    T: number,
-    N: number,
-    vr: number,
-    th: number,
-    hard: number,
-    keepReset: number,
-    dhdx: number,
-    dhdv: number,
-    kind: number,
-    p0: number,
-    p1: number,
-  ): void;
+  /** (x, h, s, v, T, N, ...forwardKernelArgs(d), bad) -> spike count. */
+  forward(...args: number[]): number;
+  /** (h, s, ds, gv, dx, T, N, ...backwardKernelArgs(d, surrogate.kernel)). */
+  backward(...args: number[]): void;
 }
 
 /**
