@@ -1,9 +1,10 @@
 // Side by side: has8Vgg b16 (batch 32, 32x32, 1 and 3 channels) trained and run by our `fit` /
 // forward and by a PyTorch re-implementation (bench/torch_has8vgg.py, Debian's python3-torch),
 // interleaved in one process tree, each measurement in its own process (peak RSS of its own).
-// Prints train and inference images/s of both, the ratios, peak RSS and the BLAS torch used
-// (it refuses the reference BLAS: apt-get install libopenblas0-pthread). Skipped with a note
-// when python3 or torch is missing.
+// Also times the exported ONNX model in onnxruntime-node (packages/onnx/bench/onnx.ts --worker).
+// Prints train and inference images/s of each, peak RSS, the BLAS torch used (it refuses the
+// reference BLAS: apt-get install libopenblas0-pthread), then issue 11's table of ratios and
+// targets. Torch's side is skipped with a note when python3 or torch is missing.
 // Usage: node --conditions=@hybridspike/source --import tsx packages/trainer/bench/compare-torch.ts [--rounds 2] [--channels 1,3] [--steps 6]
 import * as tf from '@tensorflow/tfjs-core';
 import { initRuntime } from '@hybridspike/core';
@@ -14,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { Adam, fit } from '../src/index.js';
 import { findTorchPython, TORCH_SCRIPT } from './torch-python.js';
 
+/** The onnx package's inference bench, whose `--worker` mode times the exported model. */
+const ONNX_BENCH = fileURLToPath(new URL('../../onnx/bench/onnx.ts', import.meta.url));
+
 const arg = (name: string, d: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const B = 32;
@@ -22,6 +26,7 @@ const SIZE = 32;
 interface Measure {
   impl: string;
   channels: number;
+  /** null where not measured (the exported model is inference only). */
   train_ips: number;
   infer_ips: number;
   peak_rss_mb: number;
@@ -117,6 +122,18 @@ if (process.argv.includes('--worker')) {
       const before = rows.length;
       rows.push(child(ours[0], [...ours[1]], { ...process.env, HYBRIDSPIKE_THREADS: '1' }));
       rows.push(child(ours[0], [...ours[1]]));
+      // The exported model in onnxruntime-node (its default intra-op threads: every core).
+      rows.push(
+        child(process.execPath, [
+          ...process.execArgv,
+          ONNX_BENCH,
+          '--worker',
+          '--channels',
+          String(c),
+          '--steps',
+          steps,
+        ]),
+      );
       if (python) rows.push(child(python, [TORCH_SCRIPT, '--channels', String(c), '--steps', steps]));
       for (const r of rows.slice(before)) if (r.error) console.log(`error (${r.impl}): ${r.error}`);
     }
@@ -127,22 +144,36 @@ if (process.argv.includes('--worker')) {
   );
   console.log('| channels | impl | train img/s | inference img/s | peak RSS MB | params |');
   console.log('|---|---|---|---|---|---|');
+  const fmt = (v: number | null, digits: number) =>
+    typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-';
   for (const r of rows.filter((x) => !x.error))
     console.log(
-      `| ${r.channels} | ${r.impl} | ${r.train_ips.toFixed(1)} | ${r.infer_ips.toFixed(1)} | ${r.peak_rss_mb.toFixed(0)} | ${r.params} |`,
+      `| ${r.channels} | ${r.impl} | ${fmt(r.train_ips, 1)} | ${fmt(r.infer_ips, 1)} | ${fmt(r.peak_rss_mb, 0)} | ${r.params} |`,
     );
   if (torchOk) {
-    console.log(
-      '| channels | train ratio ours/torch | inference ratio ours/torch | RSS ratio | threads gain (train, inference) |',
-    );
-    console.log('|---|---|---|---|---|');
     const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    for (const c of channels) {
-      const of = (impl: string, k: keyof Measure) =>
-        med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
+    const of = (impl: string, c: number, k: keyof Measure) =>
+      med(rows.filter((r) => r.impl === impl && r.channels === c && !r.error).map((r) => r[k] as number));
+    const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
+    const per = (f: (c: number) => string) => channels.map(f).join(' / ');
+    console.log(`\nIssue 11's targets (medians of the rounds; ${channels.join(' / ')} channel(s)):`);
+    console.log('| what | ours / torch | target |');
+    console.log('|---|---|---|');
+    for (const c of channels)
       console.log(
-        `| ${c} | ${(of('ours', 'train_ips') / of('torch', 'train_ips')).toFixed(2)}x | ${(of('ours', 'infer_ips') / of('torch', 'infer_ips')).toFixed(2)}x | ${(of('ours', 'peak_rss_mb') / of('torch', 'peak_rss_mb')).toFixed(2)} | ${(of('ours', 'train_ips') / of('ours-1t', 'train_ips')).toFixed(2)}x, ${(of('ours', 'infer_ips') / of('ours-1t', 'infer_ips')).toFixed(2)}x |`,
+        `| train has8Vgg b16, ${c} channel(s) | ${ratio(of('ours', c, 'train_ips'), of('torch', c, 'train_ips'))} | >= 1.0x |`,
       );
-    }
+    console.log(
+      `| inference in the training runtime | ${per((c) => ratio(of('ours', c, 'infer_ips'), of('torch', c, 'infer_ips')))} | >= 1.0x |`,
+    );
+    console.log(
+      `| inference of the exported model in onnxruntime-node | ${per((c) => ratio(of('onnx', c, 'infer_ips'), of('torch', c, 'infer_ips')))} | >= 2x |`,
+    );
+    console.log(
+      `| peak memory of a training step (RSS, ours / torch) | ${per((c) => (of('ours', c, 'peak_rss_mb') / of('torch', c, 'peak_rss_mb')).toFixed(2))} | <= 1 |`,
+    );
+    console.log(
+      `| threads gain (ours / ours-1t), train; inference | ${per((c) => ratio(of('ours', c, 'train_ips'), of('ours-1t', c, 'train_ips')))}; ${per((c) => ratio(of('ours', c, 'infer_ips'), of('ours-1t', c, 'infer_ips')))} | |`,
+    );
   }
 }
