@@ -6,6 +6,7 @@ import {
   Module,
   parseOptions,
   peekFloats,
+  type OnnxGraph,
   type OnnxLowering,
   type OnnxValue,
 } from '@hybridspike/core';
@@ -108,8 +109,8 @@ export abstract class SpikingNeuron extends Module {
   /** The constants of the loop for a given `k`. */
   /**
    * ONNX: the neuron unrolled over T, per step `h = (v*a + x*b) + c`, `s = Cast(h >= v_th)`,
-   * `v = Where(h >= v_th, v_reset, h)` (hard) or `v = h - s*v_th` (soft): the fused loop's op
-   * order, so both round alike and take the same spike decisions. `[T, N, ...]` in and out.
+   * then the reset (see resetOnnx): the fused loop's op order, so both round alike and take the
+   * same spike decisions. `[T, N, ...]` in and out.
    */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
     const g = ctx.g;
@@ -123,16 +124,16 @@ export abstract class SpikingNeuron extends Module {
     const th0 = g.floatConst(th);
     const steps: string[] = [];
     for (let t = 0; t < T; t++) {
-      const charge = g.op('Add', [g.op('Mul', [v, g.floatConst(a)]), g.op('Mul', [xs[t]!, g.floatConst(b)])]);
-      const h = g.op('Add', [charge, g.floatConst(c)], {}, `${path}/h${t}`);
+      const terms = [g.op('Mul', [v, g.floatConst(a)]), g.op('Mul', [xs[t]!, g.floatConst(b)])];
+      // `+ c` only where c != 0 (adding 0 changes nothing but the sign of a zero).
+      const h =
+        c === 0
+          ? g.op('Add', terms, {}, `${path}/h${t}`)
+          : g.op('Add', [g.op('Add', terms), g.floatConst(c)], {}, `${path}/h${t}`);
       const fire = g.op('GreaterOrEqual', [h, th0], {}, `${path}/fire${t}`);
       const s = g.op('Cast', [fire], { to: 1 }, `${path}/s${t}`);
       steps.push(s);
-      if (t < T - 1)
-        v =
-          vReset !== null
-            ? g.op('Where', [fire, g.floatConst(vReset), h], {}, `${path}/v${t}`)
-            : g.op('Sub', [h, g.op('Mul', [s, th0])], {}, `${path}/v${t}`);
+      if (t < T - 1) v = resetOnnx(g, h, fire, s, th0, vReset, `${path}/v${t}`);
     }
     const out = { name: g.op('Concat', steps, { axis: 0 }, `${path}/spikes`), shape: x.shape };
     ctx.spikes(this, out);
@@ -257,6 +258,26 @@ export abstract class SpikingNeuron extends Module {
     };
     return { value: r.value, gradFunc };
   }
+}
+
+/**
+ * The membrane after a step in ONNX ops: hard reset to 0 as `h - h*s` (exact: +0 where it fired,
+ * h elsewhere; onnxruntime runs Where with a scalar ~5x slower than Mul, and Where was 13% of an
+ * exported has8Vgg's inference; only an infinite h differs, NaN instead of 0), to another v_reset
+ * by `Where`, soft reset `h - s*v_th`.
+ */
+function resetOnnx(
+  g: OnnxGraph,
+  h: string,
+  fire: string,
+  s: string,
+  th0: string,
+  vReset: number | null,
+  name: string,
+): string {
+  if (vReset === null) return g.op('Sub', [h, g.op('Mul', [s, th0])], {}, name);
+  if (vReset === 0) return g.op('Sub', [h, g.op('Mul', [h, s])], {}, name);
+  return g.op('Where', [fire, g.floatConst(vReset), h], {}, name);
 }
 
 /**

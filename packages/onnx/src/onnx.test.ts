@@ -66,7 +66,7 @@ describe('ONNX export', () => {
     });
   }
 
-  it('exports every exportable encoder, IF/LIF/PLIF with hard and soft reset', async () => {
+  it('exports every exportable encoder, IF/LIF/PLIF with hard (to 0 and to -0.1) and soft reset', async () => {
     const variants = [
       { encoder: new BitPlaneEncoder({ order: 'lsb', rescale: 'sample' }), neuron: { name: 'if' } },
       { encoder: new LatencyEncoder({ steps: 6 }), neuron: { name: 'lif', vReset: null, vThreshold: 0.2 } },
@@ -79,6 +79,8 @@ describe('ONNX export', () => {
         encoder: new BitPlaneEncoder({ bits: 4 }),
         neuron: { name: 'lif', decayInput: false, vThreshold: 0.2 },
       },
+      // A hard reset to a value other than 0 (Where, and the charge's `+ c`).
+      { encoder: new BitPlaneEncoder(), neuron: { name: 'lif', vReset: -0.1, vThreshold: 0.2 } },
     ];
     for (const v of variants) {
       const m = has8Vgg({
