@@ -8,16 +8,11 @@ import { tfjsHeap } from './simd/heap.js';
  * not be written to.
  */
 export function peekFloats(t: tf.Tensor): Float32Array {
-  if (t.dtype === 'float32') {
-    const backend = tf.backend() as tf.KernelBackend & {
-      typedArrayFromHeap?: (info: { shape: number[]; dtype: string; dataId: object }) => Float32Array;
-      dataIdMap?: { has(dataId: object): boolean };
-    };
-    // Only data that lives in this backend's heap (a tensor made before a backend switch does not
-    // until tfjs moves it: dataSync does that).
-    if (tf.getBackend() === 'wasm' && backend.typedArrayFromHeap && backend.dataIdMap?.has(t.dataId))
-      return backend.typedArrayFromHeap({ shape: t.shape, dtype: t.dtype, dataId: t.dataId });
-  }
+  // Only data that lives in this backend's heap (a tensor made before a backend switch does not
+  // until tfjs moves it: dataSync does that).
+  const heap = tfjsHeap();
+  const offset = heap?.offsetOf(t);
+  if (heap && offset != null) return new Float32Array(heap.memory.buffer, offset, t.size);
   return t.dataSync() as Float32Array;
 }
 

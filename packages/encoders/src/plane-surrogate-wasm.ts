@@ -31,14 +31,11 @@ export function planeSurrogateBackwardOnHeap(
   const on = heapSimdModule<PlaneSurrogateExports>(PLANE_SURROGATE_WASM);
   if (!on) return null;
   const { k, heap } = on;
+  const ins = heap.offsetsOf([q, dy]);
+  if (!ins) return null;
+  const [pq, pdy] = ins as [number, number];
   const dq = heap.alloc(q.shape);
   const scratch = heap.malloc(8 * s.bits + 4 * s.bits + 16 * s.bits + 16);
-  const [pq, pdy] = [q, dy].map((t) => heap.offsetOf(t));
-  if (pq == null || pdy == null) {
-    heap.free(scratch);
-    dq.tensor.dispose();
-    return null;
-  }
   // float64 scales, then int32 planes, then the 16-byte slots of the per-plane values.
   const pScale = scratch;
   const pPlane = pScale + 8 * s.bits;

@@ -35,12 +35,9 @@ export function encodePlanesOnHeap(
 ): tf.Tensor | null {
   const on = heapSimdModule<PlanesExports>(PLANES_WASM);
   if (!on) return null;
-  const out = on.heap.alloc([bits, ...q.shape]);
   const pq = on.heap.offsetOf(q);
-  if (pq === null) {
-    out.tensor.dispose();
-    return null;
-  }
+  if (pq === null) return null;
+  const out = on.heap.alloc([bits, ...q.shape]);
   withScratch(on, planeOf, (p) => on.k.encode(pq, out.offset, q.size, bits, top, p));
   return out.tensor;
 }
@@ -53,12 +50,9 @@ export function weightedTimeSumOnHeap(s: tf.Tensor, weights: number[]): tf.Tenso
   const on = heapSimdModule<PlanesExports>(PLANES_WASM);
   if (!on) return null;
   const T = s.shape[0]!;
-  const out = on.heap.alloc(s.shape.slice(1));
   const ps = on.heap.offsetOf(s);
-  if (ps === null) {
-    out.tensor.dispose();
-    return null;
-  }
+  if (ps === null) return null;
+  const out = on.heap.alloc(s.shape.slice(1));
   withScratch(on, Float32Array.from(weights), (w) => on.k.weightedSum(ps, w, out.offset, T, s.size / T));
   return out.tensor;
 }

@@ -18,7 +18,8 @@ export interface HeapForward {
 /**
  * {@link neuronForward}'s SIMD kernel run in place on tfjs-wasm's heap: it reads `x` where tfjs
  * keeps it and writes the spikes, potentials and final state straight into new tensors. Same
- * kernel, so the same bits as the copying path. Null off the wasm backend or without SIMD.
+ * kernel, so the same bits as the copying path. Null off the wasm backend, without SIMD, or when
+ * `x` or `v0` is not on the heap.
  */
 export function neuronForwardOnHeap(
   d: NeuronDynamics,
@@ -30,6 +31,9 @@ export function neuronForwardOnHeap(
   const m = heapSimdModule<LifExports>(LIF_WASM);
   if (!m) return null;
   const { k, heap } = m;
+  const ins = heap.offsetsOf(v0 ? [x, v0] : [x]);
+  if (!ins) return null;
+  const [px, p0] = ins as [number, number | undefined];
   const N = x.size / T;
   const n = x.size;
   const vr = Math.fround(d.vReset ?? 0);
@@ -38,16 +42,8 @@ export function neuronForwardOnHeap(
   const scratch = heap.malloc(16 + (returnState ? 0 : 4 * N));
   // With returnState the state is updated in place as the output's last step.
   const pv = returnState ? value.offset + 4 * n : scratch + 16;
-  // Offsets after every allocation (an allocation may grow the heap).
-  const px = heap.offsetOf(x);
-  const p0 = v0 ? heap.offsetOf(v0) : null;
-  if (px === null || (v0 && p0 === null)) {
-    heap.free(scratch);
-    tf.dispose([value.tensor, h.tensor]);
-    return null;
-  }
   const v = new Float32Array(heap.memory.buffer, pv, N);
-  if (p0 !== null) v.set(new Float32Array(heap.memory.buffer, p0, N));
+  if (p0 !== undefined) v.set(new Float32Array(heap.memory.buffer, p0, N));
   else v.fill(vr);
   const spikeCount = k.forward(px, h.offset, value.offset, pv, T, N, ...forwardKernelArgs(d), scratch);
   const nonFinite = new Int32Array(heap.memory.buffer, scratch, 1)[0]!;
@@ -58,7 +54,8 @@ export function neuronForwardOnHeap(
 /**
  * BPTT of {@link neuronForwardOnHeap} in place: `dy` holds dL/dspikes `[T * N]` (and dL/dv_T after
  * them when the state was an output). Returns dL/dx, and dL/dv0 when `wantDv0`. Null where the
- * surrogate has no closed form in the kernel (the caller runs the JavaScript loop).
+ * surrogate has no closed form in the kernel or the tensors are not on the heap (neurons with such a
+ * surrogate take the copying path from the forward on).
  */
 export function neuronBackwardOnHeap(
   d: NeuronDynamics,
@@ -72,16 +69,13 @@ export function neuronBackwardOnHeap(
   const m = heapSimdModule<LifExports>(LIF_WASM);
   if (!m || !closed) return null;
   const { k, heap } = m;
+  const ins = heap.offsetsOf([saved.h, saved.spikes, saved.dy]);
+  if (!ins) return null;
+  const [ph, ps, pdy] = ins as [number, number, number];
   const n = T * N;
   const dx = heap.alloc([n]);
   const dv0 = wantDv0 ? heap.alloc([N]) : null;
   const pgv = heap.malloc(8 * N);
-  const [ph, ps, pdy] = [saved.h, saved.spikes, saved.dy].map((t) => heap.offsetOf(t));
-  if (ph == null || ps == null || pdy == null) {
-    heap.free(pgv);
-    tf.dispose([dx.tensor, ...(dv0 ? [dv0.tensor] : [])]);
-    return null;
-  }
   const gv = new Float64Array(heap.memory.buffer, pgv, N);
   if (saved.dy.size > n) gv.set(new Float32Array(heap.memory.buffer, pdy + 4 * n, N));
   else gv.fill(0);

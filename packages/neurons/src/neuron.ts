@@ -164,9 +164,11 @@ export abstract class SpikingNeuron extends Module {
     kT: tf.Tensor | null,
   ): tf.Tensor {
     const inputs = [x, ...(v0 ? [v0] : []), ...(kT ? [kT] : [])];
-    // PLIF's dL/dk needs the JavaScript backward, which reads arrays: it takes the copying path.
+    // PLIF's dL/dk and surrogates without a closed form in the kernel need the JavaScript
+    // backward, which reads arrays: they take the copying path.
+    const inPlace = !kT && this.surrogate.kernel !== undefined;
     const op = customGradOp((ins, save) => {
-      const onHeap = kT ? null : this.forwardOnHeap(ins[0]!, T, v0 ? ins[1]! : null, returnState, save);
+      const onHeap = inPlace ? this.forwardOnHeap(ins[0]!, T, v0 ? ins[1]! : null, returnState, save) : null;
       if (onHeap) return onHeap;
       // Read in place (no copy) unless PLIF's backward needs x later; no tfjs op runs before the
       // forward has read it.
@@ -239,22 +241,10 @@ export abstract class SpikingNeuron extends Module {
     save([r.h, r.value]);
     const gradFunc = (dy: tf.Tensor, [h, value]: tf.Tensor[]) => {
       const b = neuronBackwardOnHeap(dyn, this.surrogate, { h: h!, spikes: value!, dy }, T, N, v0 !== null);
-      if (b) return [tf.reshape(b.dx, x.shape), ...(b.dv0 ? [tf.reshape(b.dv0, v0!.shape)] : [])];
-      // A surrogate without a closed form in the kernel: the JavaScript loop on copies.
-      const dyd = dy.dataSync() as Float32Array;
-      const js = neuronBackward({
-        dynamics: dyn,
-        surrogate: this.surrogate,
-        x: new Float32Array(0),
-        h: h!.dataSync() as Float32Array,
-        spikes: (value!.dataSync() as Float32Array).subarray(0, T * N),
-        T,
-        N,
-        v0: null,
-        dSpikes: dyd.subarray(0, T * N),
-        dVLast: returnState ? dyd.subarray(T * N) : null,
-      });
-      return [tf.tensor(js.dx, x.shape, 'float32'), ...(v0 ? [tf.tensor(js.dv0, v0.shape, 'float32')] : [])];
+      // Only a backend switch between forward and backward could take the tensors off the heap.
+      if (!b)
+        throw new Error(`${this.typeName}: the gradient's tensors left the wasm heap after the forward`);
+      return [tf.reshape(b.dx, x.shape), ...(b.dv0 ? [tf.reshape(b.dv0, v0!.shape)] : [])];
     };
     return { value: r.value, gradFunc };
   }

@@ -115,14 +115,11 @@ export class Adam extends SlotOptimizer {
     const { beta1, beta2, eps, weightDecay: wd } = this.o;
     const m = this.slot(name, 'exp_avg', p);
     const v = this.slot(name, 'exp_avg_sq', p);
+    const ins = on.heap.offsetsOf([p, g0, m, v]);
+    if (!ins) return false;
     const outs = [0, 1, 2].map(() => on.heap.alloc(p.shape));
-    const ins = [p, g0, m, v].map((t) => on.heap.offsetOf(t));
-    if (ins.some((o) => o === null)) {
-      tf.dispose(outs.map((o) => o.tensor));
-      return false;
-    }
     on.k.step(
-      ...(ins as number[]),
+      ...ins,
       ...outs.map((o) => o.offset),
       p.size,
       beta1,

@@ -45,7 +45,7 @@ export class FusedBatchNormPasses {
     const c = tensors[0]!.shape[tensors[0]!.rank - 1]!;
     if (c % 4 !== 0) return null;
     const on = heapSimdModule<BatchNormExports>(BATCH_NORM_WASM);
-    if (!on || tensors.some((t) => on.heap.offsetOf(t) === null)) return null;
+    if (!on || !on.heap.offsetsOf(tensors)) return null;
     return new FusedBatchNormPasses(on.k, on.heap);
   }
 

@@ -49,9 +49,9 @@ export function makeAvgPoolGrad(stock: KernelConfig): KernelConfig {
     const dx = backend.typedArrayFromHeap(out);
     const scale = Math.fround(1 / (kh * kw));
     const simd = c % 4 === 0 ? heapSimdModule<AvgPoolGradExports>(AVG_POOL_GRAD_WASM) : null;
-    const [pdy, pdx] = [dy, out].map((t) => simd?.heap.offsetOf(t) ?? null);
-    if (simd && pdy != null && pdx != null) {
-      simd.k.avgPoolGrad(pdy, pdx, n, ho, wo, c, kh, kw, scale);
+    const at = simd?.heap.offsetsOf([dy, out]);
+    if (simd && at) {
+      simd.k.avgPoolGrad(...at, n, ho, wo, c, kh, kw, scale);
       return out;
     }
     const row = w * c;

@@ -60,8 +60,9 @@ export function smallFilterGradOnHeap(
   s: FilterGradShape,
 ): boolean {
   const on = heapSimdModule<FilterGradExports>(FILTER_GRAD_WASM);
-  const [px, py, pw] = [x, dy, out].map((t) => on?.heap.offsetOf(t) ?? null);
-  if (!on || px == null || py == null || pw == null) return false;
+  const at = on?.heap.offsetsOf([x, dy, out]);
+  if (!on || !at) return false;
+  const [px, py, pw] = at as [number, number, number];
   new Float32Array(on.heap.memory.buffer, pw, s.kh * s.kw * s.Ci * s.Co).fill(0);
   on.k.filterGrad(px, py, pw, s.N, s.H, s.W, s.Ci, s.Ho, s.Wo, s.Co, s.kh, s.kw, s.sh, s.sw, s.top, s.left);
   return true;

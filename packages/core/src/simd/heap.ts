@@ -12,6 +12,11 @@ export interface TfjsHeap {
   readonly shared: boolean;
   /** Byte offset of a float32 tensor's values, or null when they are not on this heap. */
   offsetOf(t: Pick<tf.TensorInfo, 'dtype' | 'dataId'>): number | null;
+  /**
+   * The offsets of all of `tensors`, or null unless every one is on this heap. Offsets stay valid
+   * across allocations (the heap grows at its end); views of its buffer do not.
+   */
+  offsetsOf(tensors: Pick<tf.TensorInfo, 'dtype' | 'dataId'>[]): number[] | null;
   /** A new float32 tensor on the heap, values unset, and the byte offset of its values. */
   alloc(shape: number[]): { tensor: tf.Tensor; offset: number };
   /** Scratch bytes from the heap's own allocator (at least 8-byte aligned); give back with `free`. */
@@ -44,12 +49,15 @@ function makeHeap(b: BackendWasmLike): TfjsHeap | null {
   // Threaded build: Emscripten's shared `wasmMemory`; single-threaded: the module's exported memory.
   const memory = b.wasm?.wasmMemory ?? b.wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory) || typeof b.wasm._malloc !== 'function') return null;
+  const offsetOf = (t: Pick<tf.TensorInfo, 'dtype' | 'dataId'>) =>
+    t.dtype === 'float32' ? (b.dataIdMap.get(t.dataId)?.memoryOffset ?? null) : null;
   return {
     memory,
     shared: typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer,
-    offsetOf(t) {
-      if (t.dtype !== 'float32') return null;
-      return b.dataIdMap.get(t.dataId)?.memoryOffset ?? null;
+    offsetOf,
+    offsetsOf(tensors) {
+      const offsets = tensors.map(offsetOf);
+      return offsets.every((o) => o !== null) ? (offsets as number[]) : null;
     },
     alloc(shape) {
       const info = b.makeOutput(shape, 'float32');
