@@ -16,7 +16,7 @@ import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { reproduce } from './reproduce.js';
 import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
-import { evaluate } from '@hybridspike/trainer';
+import { evaluate, latestCheckpoint } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { writeWebModel } from './web-model.js';
 import { readOnnxMetadata } from '@hybridspike/onnx';
@@ -353,7 +353,7 @@ describe('running sweeps', () => {
     const trial = loaded.trials[0]!;
     const signal = abortAfterReads(2);
     const killed = await runTrial(trial, { ...ctx, signal });
-    const state = join(killed.checkpointDir, 'trainer.json');
+    const state = join(latestCheckpoint(killed.checkpointDir)!, 'trainer.json');
     writeFileSync(state, '{"epoch": 1, "hist');
     await expect(runTrial(trial, ctx)).rejects.toThrow(/checkpoint '.*trainer\.json' is corrupt/);
     const rep = await writeReport(ws.tracker, exp, loaded, join(ws.root, 'reports', 'tiny'));

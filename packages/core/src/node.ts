@@ -1,15 +1,66 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { HybridSpikeError } from './errors.js';
 import type { Module } from './module.js';
 import { deserializeModule, serializeModule } from './state.js';
 
-/** Writes `data` to `path` atomically: a temporary file, then a rename. */
+let renames = 0;
+
+/**
+ * `renameSync`, plus the fault-injection hook of the crash tests: with
+ * `HYBRIDSPIKE_FAULT_KILL_AFTER_RENAMES=N` set, the process kills itself (SIGKILL, no clean-up)
+ * right after its N-th rename, so a test can stop a save at every point a real crash could.
+ */
+export function renameDurably(from: string, to: string): void {
+  renameSync(from, to);
+  const n = Number(process.env.HYBRIDSPIKE_FAULT_KILL_AFTER_RENAMES);
+  if (n > 0 && ++renames === n) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Writes `data` to `path` and flushes it to the disk (fsync) before returning. */
+export function writeFileSynced(path: string, data: string | Uint8Array): void {
+  const fd = openSync(path, 'w');
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Flushes a folder's entries (a rename into it) to the disk; a no-op where folders cannot be opened. */
+export function fsyncDir(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    /* some platforms refuse fsync on folders */
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically: a temporary file (flushed to disk), then a rename. On failure
+ * the temporary file is removed and the error names `path`.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSynced(tmp, data);
+    renameDurably(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    (e as NodeJS.ErrnoException).path ??= path;
+    throw e;
+  }
 }
 
 /** Saves parameters and buffers as a safetensors file, atomically. */

@@ -3,11 +3,13 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   HybridSpikeError,
+  serializeModule,
   type Module,
   type NamedArray,
 } from '@hybridspike/core';
-import { loadCheckpoint, saveCheckpoint, writeFileAtomic } from '@hybridspike/core/node';
-import { existsSync, readFileSync } from 'node:fs';
+import { fsyncDir, loadCheckpoint, renameDurably, writeFileSynced } from '@hybridspike/core/node';
+import { createHash, randomUUID } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Optimizer } from './optimizers.js';
 
@@ -22,8 +24,11 @@ export interface TrainerState {
   /** RNG states of stateful encoders (rate coding), by name. */
   rng: Record<string, number[]>;
   savedAt: string;
+  /** SHA-256 of every other file of the checkpoint, checked on load. */
+  files?: Record<string, string>;
 }
 
+/** The files of one checkpoint folder (`<checkpointDir>/epoch-NNNNNN/`). */
 export const CHECKPOINT_FILES = {
   model: 'model.safetensors',
   optimizer: 'optimizer.safetensors',
@@ -31,66 +36,166 @@ export const CHECKPOINT_FILES = {
   best: 'best.safetensors',
 };
 
-/** Writes weights, optimizer slots and trainer state; `trainer.json` goes last as the commit point. */
+const EPOCH_DIR = /^epoch-(\d{6})$/;
+const epochDir = (epoch: number) => `epoch-${String(epoch).padStart(6, '0')}`;
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+/** What to do about a damaged checkpoint, said the same way everywhere. */
+const REMEDY = (dir: string) =>
+  `delete ${dir} to start the trial over (a sweep's or trial's --force does the same)`;
+
+/** The newest complete checkpoint folder in `dir` (`epoch-NNNNNN`), or null when there is none. */
+export function latestCheckpoint(dir: string): string | null {
+  if (!existsSync(dir)) return null;
+  const epochs = readdirSync(dir)
+    .filter((d) => EPOCH_DIR.test(d))
+    .sort();
+  return epochs.length ? join(dir, epochs[epochs.length - 1]!) : null;
+}
+
+/** The best weights kept by the newest checkpoint in `dir`, or null. */
+export function bestCheckpointPath(dir: string): string | null {
+  const latest = latestCheckpoint(dir);
+  const best = latest && join(latest, CHECKPOINT_FILES.best);
+  return best && existsSync(best) ? best : null;
+}
+
+/**
+ * Writes one checkpoint as one atomic unit: weights, optimizer slots, the best weights so far
+ * (`improved`: the current weights are the new best; else the previous checkpoint's best is
+ * carried over) and `trainer.json` (with every file's SHA-256) go into a new folder, flushed to
+ * disk, which is then renamed into place as `epoch-NNNNNN`; older checkpoints are removed after.
+ * A crash at any moment leaves the previous checkpoint or this one, never a mix.
+ */
 export function writeTrainingCheckpoint(
   dir: string,
   model: Module,
   optimizer: Optimizer,
   state: TrainerState,
+  options: { improved?: boolean } = {},
 ): void {
-  saveCheckpoint(model, join(dir, CHECKPOINT_FILES.model), { epoch: String(state.epoch) });
-  const opt = optimizer.getState();
-  const arrays = new Map<string, NamedArray>();
-  for (const [k, t] of opt.tensors) arrays.set(k, { shape: t.shape, data: t.dataSync() as Float32Array });
-  writeFileAtomic(
-    join(dir, CHECKPOINT_FILES.optimizer),
-    encodeSafetensors(arrays, { optimizer: optimizer.name }),
-  );
-  writeFileAtomic(
-    join(dir, CHECKPOINT_FILES.state),
-    JSON.stringify({ ...state, optimizer: { name: optimizer.name, scalars: opt.scalars } }, null, 2),
-  );
+  mkdirSync(dir, { recursive: true });
+  const previous = latestCheckpoint(dir);
+  const final = join(dir, epochDir(state.epoch));
+  const part = `${final}.part-${process.pid}-${randomUUID().slice(0, 8)}`;
+  mkdirSync(part);
+  try {
+    const files: Record<string, string> = {};
+    const put = (name: string, bytes: Uint8Array) => {
+      writeFileSynced(join(part, name), bytes);
+      files[name] = sha256(bytes);
+    };
+    const weights = serializeModule(model, { epoch: String(state.epoch) });
+    put(CHECKPOINT_FILES.model, weights);
+    const opt = optimizer.getState();
+    const arrays = new Map<string, NamedArray>();
+    for (const [k, t] of opt.tensors) arrays.set(k, { shape: t.shape, data: t.dataSync() as Float32Array });
+    put(CHECKPOINT_FILES.optimizer, encodeSafetensors(arrays, { optimizer: optimizer.name }));
+    const oldBest = previous && join(previous, CHECKPOINT_FILES.best);
+    if (options.improved) put(CHECKPOINT_FILES.best, weights);
+    else if (oldBest && existsSync(oldBest)) {
+      copyFileSync(oldBest, join(part, CHECKPOINT_FILES.best));
+      files[CHECKPOINT_FILES.best] = sha256(readFileSync(join(part, CHECKPOINT_FILES.best)));
+    }
+    const json = { ...state, optimizer: { name: optimizer.name, scalars: opt.scalars }, files };
+    writeFileSynced(join(part, CHECKPOINT_FILES.state), JSON.stringify(json, null, 2));
+    fsyncDir(part);
+    // The same epoch saved again (a resumed run that repeats it): the new folder replaces it.
+    if (existsSync(final)) rmSync(final, { recursive: true, force: true });
+    renameDurably(part, final);
+    fsyncDir(dir);
+  } catch (e) {
+    rmSync(part, { recursive: true, force: true });
+    throw e;
+  }
+  // Older checkpoints and folders of saves that never finished (a crash) are of no use now.
+  for (const d of readdirSync(dir))
+    if ((EPOCH_DIR.test(d) && join(dir, d) !== final) || /^epoch-\d{6}\.part-/.test(d))
+      rmSync(join(dir, d), { recursive: true, force: true });
 }
 
-/** Loads a checkpoint written by {@link writeTrainingCheckpoint}; null when the folder has none. */
-export function readTrainingCheckpoint(
-  dir: string,
-  model: Module,
-  optimizer: Optimizer,
-): TrainerState | null {
-  const statePath = join(dir, CHECKPOINT_FILES.state);
-  if (!existsSync(statePath)) return null;
+function readState(ckpt: string, dir: string): TrainerState {
+  const statePath = join(ckpt, CHECKPOINT_FILES.state);
   let state: TrainerState;
   try {
     state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
     if (
       typeof state.epoch !== 'number' ||
       !Array.isArray(state.history) ||
-      typeof state.optimizer?.name !== 'string'
+      typeof state.optimizer?.name !== 'string' ||
+      typeof state.files !== 'object' ||
+      state.files === null
     )
-      throw new Error('fields epoch, history or optimizer are missing');
+      throw new Error('fields epoch, history, optimizer or files are missing');
   } catch (e) {
     throw new HybridSpikeError(
       'CHECKPOINT_MISMATCH',
-      `checkpoint '${statePath}' is corrupt (${(e as Error).message}); delete the folder ${dir} to start over (a sweep's --force does).`,
+      `checkpoint '${statePath}' is corrupt (${(e as Error).message}); ${REMEDY(dir)}.`,
       { cause: e },
     );
   }
+  for (const [name, hash] of Object.entries(state.files!)) {
+    const path = join(ckpt, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint '${path}' is missing (${(e as NodeJS.ErrnoException).code}); ${REMEDY(dir)}.`,
+      );
+    }
+    if (sha256(bytes) !== hash)
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint '${path}' does not match the SHA-256 that ${CHECKPOINT_FILES.state} records for epoch ${state.epoch} (damaged or replaced); ${REMEDY(dir)}.`,
+      );
+  }
+  return state;
+}
+
+/**
+ * Loads the newest checkpoint written by {@link writeTrainingCheckpoint} into `model` and
+ * `optimizer`; null when `dir` has none. Every file is checked against the hashes in
+ * `trainer.json` first: a damaged or mismatched checkpoint is an error that says what to do.
+ */
+export function readTrainingCheckpoint(
+  dir: string,
+  model: Module,
+  optimizer: Optimizer,
+): TrainerState | null {
+  const ckpt = latestCheckpoint(dir);
+  if (!ckpt) {
+    if (existsSync(join(dir, CHECKPOINT_FILES.state)))
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `${dir} holds a checkpoint in the layout of hybridspike 0.1 (files side by side, not one atomic folder), which cannot be trusted after a crash; ${REMEDY(dir)}.`,
+      );
+    return null;
+  }
+  const state = readState(ckpt, dir);
   if (state.optimizer.name !== optimizer.name) {
     throw new HybridSpikeError(
       'CHECKPOINT_MISMATCH',
-      `checkpoint in ${dir} was written by optimizer '${state.optimizer.name}', not '${optimizer.name}'.`,
+      `checkpoint in ${ckpt} was written by optimizer '${state.optimizer.name}', not '${optimizer.name}'; ${REMEDY(dir)}.`,
     );
   }
-  loadCheckpoint(model, join(dir, CHECKPOINT_FILES.model));
-  const optPath = join(dir, CHECKPOINT_FILES.optimizer);
+  const meta = loadCheckpoint(model, join(ckpt, CHECKPOINT_FILES.model));
+  if (meta.epoch !== undefined && meta.epoch !== String(state.epoch))
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint ${ckpt}: weights of epoch ${meta.epoch} beside the state of epoch ${state.epoch}; ${REMEDY(dir)}.`,
+    );
+  const optPath = join(ckpt, CHECKPOINT_FILES.optimizer);
   let tensors: ReturnType<typeof decodeSafetensors>['tensors'];
   try {
     tensors = decodeSafetensors(new Uint8Array(readFileSync(optPath))).tensors;
   } catch (e) {
-    throw new HybridSpikeError('CHECKPOINT_MISMATCH', `checkpoint '${optPath}': ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint '${optPath}': ${(e as Error).message}; ${REMEDY(dir)}.`,
+      { cause: e },
+    );
   }
   const slots = new Map<string, tf.Tensor>();
   for (const [k, a] of tensors) slots.set(k, tf.tensor(a.data, a.shape, 'float32'));

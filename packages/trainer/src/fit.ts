@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { currentBackend, HybridSpikeError, type Module } from '@hybridspike/core';
-import { loadCheckpoint, saveCheckpoint } from '@hybridspike/core/node';
+import { loadCheckpoint } from '@hybridspike/core/node';
 import { HybridModel, type SpikingSpec } from '@hybridspike/blocks';
 import { batchCount, batches, type BatchOptions, type Dataset } from '@hybridspike/data';
-import { join } from 'node:path';
 import {
-  CHECKPOINT_FILES,
+  bestCheckpointPath,
   readTrainingCheckpoint,
   writeTrainingCheckpoint,
   type TrainerState,
@@ -257,10 +256,6 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       bestEpoch = epoch + 1;
     }
     if (options.checkpointDir) {
-      if (improved)
-        saveCheckpoint(model, join(options.checkpointDir, CHECKPOINT_FILES.best), {
-          epoch: String(epoch + 1),
-        });
       const state: TrainerState = {
         epoch: epoch + 1,
         history,
@@ -270,7 +265,7 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
         rng: rng ? { encoder: rng.getRngState() } : {},
         savedAt: new Date().toISOString(),
       };
-      writeTrainingCheckpoint(options.checkpointDir, model, optimizer, state);
+      writeTrainingCheckpoint(options.checkpointDir, model, optimizer, state, { improved });
     }
     const val =
       log.valAccuracy !== undefined
@@ -285,8 +280,15 @@ export async function fit(model: Module, options: FitOptions): Promise<FitResult
       stoppedEarly = true;
   }
   let restoredBest = false;
-  if (options.restoreBest && !interrupted && bestEpoch !== null) {
-    loadCheckpoint(model, join(options.checkpointDir!, CHECKPOINT_FILES.best));
+  const best = options.restoreBest && !interrupted && bestEpoch !== null;
+  if (best) {
+    const path = bestCheckpointPath(options.checkpointDir!);
+    if (!path)
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `the best weights (epoch ${bestEpoch}) are missing from ${options.checkpointDir}; delete that folder to start over.`,
+      );
+    loadCheckpoint(model, path);
     restoredBest = true;
   }
   return {

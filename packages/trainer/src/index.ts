@@ -7,5 +7,11 @@ export type { Optimizer, OptimizerState } from './optimizers.js';
 export { constant, stepDecay, warmupCosine, makeSchedule, scheduleOptions } from './schedules.js';
 export type { Schedule, ScheduleConfig } from './schedules.js';
 export { batchMetrics, crossEntropy } from './metrics.js';
-export { writeTrainingCheckpoint, readTrainingCheckpoint, CHECKPOINT_FILES } from './checkpoint.js';
+export {
+  writeTrainingCheckpoint,
+  readTrainingCheckpoint,
+  latestCheckpoint,
+  bestCheckpointPath,
+  CHECKPOINT_FILES,
+} from './checkpoint.js';
 export type { TrainerState } from './checkpoint.js';

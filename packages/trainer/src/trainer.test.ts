@@ -3,12 +3,21 @@ import { Module, Rng, tfjsHeap } from '@hybridspike/core';
 import { expectEmbeddedWasmFresh, useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { fit } from './fit.js';
+import { latestCheckpoint } from './checkpoint.js';
 import { Adam, AdamW, SGD } from './optimizers.js';
 import { warmupCosine, stepDecay } from './schedules.js';
 
@@ -140,9 +149,11 @@ describe('fit / evaluate', () => {
     const resumed = await fit(tiny(), { ...base, epochs: 2, checkpointDir: dirB, resume: true });
     const pick = (h: typeof straight.history) => h.map((e) => [e.loss, e.accuracy, e.valLoss, e.valAccuracy]);
     expect(pick(resumed.history)).toEqual(pick(straight.history));
+    // One folder per checkpoint, the older one removed once the newer is in place.
+    expect(readdirSync(dirB)).toEqual(['epoch-000002']);
     for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json'])
-      expect(existsSync(join(dirB, f))).toBe(true);
-    expect(JSON.parse(readFileSync(join(dirB, 'trainer.json'), 'utf8')).epoch).toBe(2);
+      expect(existsSync(join(dirB, 'epoch-000002', f))).toBe(true);
+    expect(JSON.parse(readFileSync(join(dirB, 'epoch-000002', 'trainer.json'), 'utf8')).epoch).toBe(2);
   });
 
   it('stops on a NaN loss with a clear error and keeps the last good checkpoint', async () => {
@@ -157,7 +168,7 @@ describe('fit / evaluate', () => {
         callbacks: { onEpochEnd: () => void w.assign(tf.fill(w.shape, NaN)) },
       }),
     ).rejects.toThrow(/loss became NaN at epoch 2, batch 1; the last good checkpoint \(epoch 1\)/);
-    expect(JSON.parse(readFileSync(join(dir, 'trainer.json'), 'utf8')).epoch).toBe(1);
+    expect(JSON.parse(readFileSync(join(latestCheckpoint(dir)!, 'trainer.json'), 'utf8')).epoch).toBe(1);
   });
 
   it('a NaN before any checkpoint says none was written (not a folder that does not exist)', async () => {
@@ -190,14 +201,41 @@ describe('fit / evaluate', () => {
   it('a corrupt checkpoint fails resume with an error naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hs-corrupt-'));
     await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
-    writeFileSync(join(dir, 'trainer.json'), '{"epoch": 1, "hist');
+    writeFileSync(join(dir, 'epoch-000001', 'trainer.json'), '{"epoch": 1, "hist');
     await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
-      /checkpoint '.*trainer\.json' is corrupt .*delete the folder/,
+      /checkpoint '.*trainer\.json' is corrupt .*delete .* to start the trial over .*--force/,
     );
     await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
-    writeFileSync(join(dir, 'model.safetensors'), 'garbage!');
+    writeFileSync(join(dir, 'epoch-000001', 'model.safetensors'), 'garbage!');
     await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
-      /checkpoint '.*model\.safetensors': safetensors header/,
+      /checkpoint '.*model\.safetensors' does not match the SHA-256 .* epoch 1 .*--force/,
+    );
+  });
+
+  it('a checkpoint is one unit: files of two epochs never mix, a crashed save is ignored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hs-atomic-'));
+    const ref = mkdtempSync(join(tmpdir(), 'hs-atomic-ref-'));
+    const twoStraight = await fit(tiny(), { ...base, epochs: 2, checkpointDir: ref });
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    // A save of epoch 2 that died before its rename: a half-written folder beside epoch 1.
+    cpSync(join(dir, 'epoch-000001'), join(dir, 'epoch-000002.part-99999-deadbeef'), { recursive: true });
+    writeFileSync(join(dir, 'epoch-000002.part-99999-deadbeef', 'model.safetensors'), 'half');
+    const resumed = await fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true });
+    expect(resumed.history.map((h) => h.loss)).toEqual(twoStraight.history.map((h) => h.loss));
+    expect(readdirSync(dir)).toEqual(['epoch-000002']);
+    // The weights of another epoch dropped into a checkpoint (what a crash between two renames
+    // of 0.1's layout left) are refused, not trained from.
+    copyFileSync(join(ref, 'epoch-000002', 'model.safetensors'), join(dir, 'epoch-000002', 'model.safetensors'));
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: ref });
+    copyFileSync(join(ref, 'epoch-000001', 'model.safetensors'), join(dir, 'epoch-000002', 'model.safetensors'));
+    await expect(fit(tiny(), { ...base, epochs: 3, checkpointDir: dir, resume: true })).rejects.toThrow(
+      /does not match the SHA-256/,
+    );
+    // 0.1's layout (files side by side) is refused with the way out.
+    const old = mkdtempSync(join(tmpdir(), 'hs-old-layout-'));
+    writeFileSync(join(old, 'trainer.json'), '{}');
+    await expect(fit(tiny(), { ...base, epochs: 1, checkpointDir: old, resume: true })).rejects.toThrow(
+      /layout of hybridspike 0\.1 .*delete/,
     );
   });
 
