@@ -1,20 +1,28 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import {
+  closeSync,
   copyFileSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
+  unlinkSync,
   writeFileSync,
+  writeSync,
   appendFileSync,
 } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import {
+  checkExperimentId,
   checkMetric,
+  checkRunId,
   localUser,
   MLFLOW_LIMITS,
   STATUS_CODES,
@@ -27,11 +35,45 @@ import {
   type Tracker,
 } from './types.js';
 
+/**
+ * Writes a file atomically (temp file, then rename). On failure (a full disk, say) the temp file
+ * is removed and the error names the file it was writing: Node's own error for a failed `write`
+ * carries no path.
+ */
 function atomicWrite(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}-${randomUUID().slice(0, 8)}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const err = e as NodeJS.ErrnoException;
+    err.path ??= path;
+    throw err;
+  }
+}
+
+/** A store file that cannot be read as MLflow writes it: the error names the file. */
+function corrupt(path: string, why: string): TrackingError {
+  return new TrackingError(
+    `${path} is corrupt (${why}); repair or delete it (the rest of the store is still used).`,
+    'CORRUPT_STORE',
+  );
+}
+
+/** Reads a `meta.yaml`; a missing field, empty file or bad YAML is a {@link corrupt} error. */
+function readYaml<T>(path: string, required: string[]): T {
+  let v: unknown;
+  try {
+    v = YAML.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw corrupt(path, (e as Error).message.split('\n')[0]!);
+  }
+  if (v === null || typeof v !== 'object') throw corrupt(path, 'empty or not a mapping');
+  const missing = required.filter((k) => !(k in (v as object)));
+  if (missing.length) throw corrupt(path, `no ${missing.join(', ')}`);
+  return v as T;
 }
 
 function checkKey(key: string, what: string): void {
@@ -42,6 +84,15 @@ function checkKey(key: string, what: string): void {
       'INVALID_PARAMETER_VALUE',
     );
   }
+}
+
+/** An artifact path inside the run's artifacts folder: relative, no '..'. */
+function checkArtifactPath(rel: string): void {
+  if (isAbsolute(rel) || rel.split(/[\\/]/).includes('..'))
+    throw new TrackingError(
+      `artifact path '${rel}' leaves the run's artifacts folder; use a relative path without '..'.`,
+      'INVALID_PARAMETER_VALUE',
+    );
 }
 
 interface RunMeta {
@@ -62,16 +113,38 @@ interface RunMeta {
   user_id: string;
 }
 
+/** Options of a {@link FileStore}. */
+export interface FileStoreOptions {
+  /**
+   * Where a skipped, corrupt file of the store is reported (default: stderr, once per message).
+   * A broken `meta.yaml` or metric file makes its run or experiment invisible, never the store.
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** How long an experiment-creation lock may be held before another process takes it over. */
+const CREATE_LOCK_STALE_MS = 30_000;
+
 /**
  * MLflow's local FileStore (what `mlflow ui` reads from ./mlruns), written directly: experiment
  * folders with `meta.yaml`, run folders with `meta.yaml`, `params/`, `metrics/` (lines
  * `<ms> <value> <step>`), `tags/`, `artifacts/`. Keys with '/' become sub-folders; every file
- * write is atomic (temp file + rename), metric lines are appended whole.
+ * write is atomic (temp file + rename), metric lines are appended whole. Run and experiment ids
+ * are checked before they touch a path; a corrupt run or experiment is skipped and named.
  */
 export class FileStore implements Tracker {
   readonly root: string;
-  constructor(root = './mlruns') {
+  private readonly warn: (message: string) => void;
+  constructor(root = './mlruns', options: FileStoreOptions = {}) {
     this.root = resolve(root.startsWith('file:') ? fileURLToPath(root) : root);
+    const seen = new Set<string>();
+    this.warn =
+      options.onWarning ??
+      ((m) => {
+        if (seen.has(m)) return;
+        seen.add(m);
+        console.error(`[hybridspike] warning: ${m}`);
+      });
     this.ensureDefault();
   }
 
@@ -106,33 +179,57 @@ export class FileStore implements Tracker {
     );
   }
 
+  /** Each experiment's meta (id, name, stage) under `dir`; a corrupt one is skipped and named. */
+  private experimentMetas(dir: string, ids: string[]): { id: string; name: string; stage: string }[] {
+    const out: { id: string; name: string; stage: string }[] = [];
+    for (const id of ids) {
+      try {
+        const m = readYaml<{ name: unknown; lifecycle_stage?: unknown }>(join(dir, id, 'meta.yaml'), [
+          'name',
+        ]);
+        out.push({ id, name: String(m.name), stage: String(m.lifecycle_stage ?? 'active') });
+      } catch (e) {
+        this.warn(`skipped experiment ${id}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+
   /** Experiments moved to `.trash/` by MLflow's `delete_experiment`: their ids and names are taken. */
   private trashedExperiments(): { id: string; name: string }[] {
     const trash = join(this.root, '.trash');
     if (!existsSync(trash)) return [];
-    return readdirSync(trash)
-      .filter((d) => existsSync(join(trash, d, 'meta.yaml')))
-      .map((id) => ({
-        id,
-        name: (YAML.parse(readFileSync(join(trash, id, 'meta.yaml'), 'utf8')) as { name: string }).name,
-      }));
+    const ids = readdirSync(trash).filter((d) => existsSync(join(trash, d, 'meta.yaml')));
+    return this.experimentMetas(trash, ids);
   }
 
   async getOrCreateExperiment(name: string): Promise<string> {
-    for (const id of this.experimentIds()) {
-      const meta = YAML.parse(readFileSync(join(this.root, id, 'meta.yaml'), 'utf8')) as {
-        name: string;
-        lifecycle_stage: string;
-      };
-      if (meta.name === name) {
-        if (meta.lifecycle_stage !== 'active')
-          throw new TrackingError(
-            `experiment '${name}' is deleted; restore it or pick another name.`,
-            'INVALID_STATE',
-          );
-        return id;
-      }
+    const found = this.findExperiment(name);
+    if (found) return found;
+    // Two processes creating the same name at once must agree on one experiment: the lookup
+    // and the creation happen under a lock file (MLflow ignores files in the store's root).
+    const release = await this.lockCreation();
+    try {
+      return this.findExperiment(name) ?? this.createExperiment(name);
+    } finally {
+      release();
     }
+  }
+
+  private findExperiment(name: string): string | null {
+    for (const e of this.experimentMetas(this.root, this.experimentIds())) {
+      if (e.name !== name) continue;
+      if (e.stage !== 'active')
+        throw new TrackingError(
+          `experiment '${name}' is deleted; restore it or pick another name.`,
+          'INVALID_STATE',
+        );
+      return e.id;
+    }
+    return null;
+  }
+
+  private createExperiment(name: string): string {
     const trashed = this.trashedExperiments();
     const deleted = trashed.find((e) => e.name === name);
     if (deleted) {
@@ -142,7 +239,7 @@ export class FileStore implements Tracker {
       );
     }
     // MLflow's scheme: a random 18-digit decimal id (a string), never a reused or computed one.
-    const taken = new Set([...this.experimentIds(), ...trashed.map((e) => e.id)]);
+    const taken = new Set([...readdirSync(this.root), ...trashed.map((e) => e.id)]);
     let id: string;
     do id = String(randomInt(1, 10)) + Array.from({ length: 17 }, () => randomInt(0, 10)).join('');
     while (taken.has(id));
@@ -150,7 +247,37 @@ export class FileStore implements Tracker {
     return id;
   }
 
+  /** An O_EXCL lock file in the store's root; one left by a dead or stuck process expires. */
+  private async lockCreation(): Promise<() => void> {
+    const path = join(this.root, '.hybridspike-create.lock');
+    mkdirSync(this.root, { recursive: true });
+    const token = `${hostname()} ${process.pid} ${randomUUID()}`;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+      try {
+        const fd = openSync(path, 'wx');
+        writeSync(fd, token);
+        closeSync(fd);
+        return () => {
+          try {
+            if (readFileSync(path, 'utf8') === token) unlinkSync(path);
+          } catch {
+            /* already gone */
+          }
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      try {
+        if (Date.now() - statSync(path).mtimeMs > CREATE_LOCK_STALE_MS) rmSync(path, { force: true });
+      } catch {
+        /* released meanwhile */
+      }
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+
   private runDir(runId: string): string {
+    checkRunId(runId);
     for (const id of this.experimentIds()) {
       const d = join(this.root, id, runId);
       if (existsSync(join(d, 'meta.yaml'))) return d;
@@ -159,13 +286,14 @@ export class FileStore implements Tracker {
   }
 
   private readMeta(dir: string): RunMeta {
-    return YAML.parse(readFileSync(join(dir, 'meta.yaml'), 'utf8')) as RunMeta;
+    return readYaml<RunMeta>(join(dir, 'meta.yaml'), ['run_id', 'experiment_id', 'status', 'start_time']);
   }
 
   async createRun(
     experimentId: string,
     options: { runName?: string; tags?: Record<string, string>; startTime?: number } = {},
   ): Promise<RunInfo> {
+    checkExperimentId(experimentId);
     if (!existsSync(join(this.root, experimentId, 'meta.yaml')))
       throw new TrackingError(
         `experiment '${experimentId}' does not exist in ${this.root}.`,
@@ -191,10 +319,16 @@ export class FileStore implements Tracker {
       tags: [],
       user_id: localUser(),
     };
-    for (const sub of ['params', 'metrics', 'tags', 'artifacts'])
-      mkdirSync(join(dir, sub), { recursive: true });
-    atomicWrite(join(dir, 'meta.yaml'), YAML.stringify(meta));
-    await this.setTags(runId, { 'mlflow.runName': runName, 'mlflow.user': meta.user_id, ...options.tags });
+    try {
+      for (const sub of ['params', 'metrics', 'tags', 'artifacts'])
+        mkdirSync(join(dir, sub), { recursive: true });
+      atomicWrite(join(dir, 'meta.yaml'), YAML.stringify(meta));
+      await this.setTags(runId, { 'mlflow.runName': runName, 'mlflow.user': meta.user_id, ...options.tags });
+    } catch (e) {
+      // A half-made run (no meta.yaml, or no tags) is nobody's: leave nothing behind.
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     return toInfo(meta);
   }
 
@@ -229,9 +363,14 @@ export class FileStore implements Tracker {
       checkKey(m.key, 'metric');
       checkMetric(m);
       const path = join(dir, 'metrics', ...m.key.split('/'));
-      mkdirSync(dirname(path), { recursive: true });
-      // One appendFileSync of a whole line: a crash leaves whole lines only.
-      appendFileSync(path, `${m.timestamp ?? Date.now()} ${formatValue(m.value)} ${m.step}\n`);
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+        // One appendFileSync of a whole line: a crash leaves whole lines only.
+        appendFileSync(path, `${m.timestamp ?? Date.now()} ${formatValue(m.value)} ${m.step}\n`);
+      } catch (e) {
+        (e as NodeJS.ErrnoException).path ??= path;
+        throw e;
+      }
     }
   }
 
@@ -244,22 +383,31 @@ export class FileStore implements Tracker {
   }
 
   async logArtifact(runId: string, localPath: string, artifactPath = ''): Promise<void> {
+    checkArtifactPath(artifactPath);
     if (!existsSync(localPath) || !statSync(localPath).isFile())
       throw new TrackingError(`artifact ${localPath} is not a file.`, 'INVALID_PARAMETER_VALUE');
     const dest = join(this.runDir(runId), 'artifacts', artifactPath, basename(localPath));
     mkdirSync(dirname(dest), { recursive: true });
     const tmp = `${dest}.tmp-${process.pid}`;
-    copyFileSync(localPath, tmp);
-    renameSync(tmp, dest);
+    try {
+      copyFileSync(localPath, tmp);
+      renameSync(tmp, dest);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      (e as NodeJS.ErrnoException).path ??= dest;
+      throw e;
+    }
   }
 
   async logArtifactBytes(runId: string, relativePath: string, data: Uint8Array | string): Promise<void> {
+    checkArtifactPath(relativePath);
     atomicWrite(join(this.runDir(runId), 'artifacts', relativePath), data);
   }
 
   async readArtifact(runId: string, relativePath: string): Promise<Uint8Array> {
+    checkArtifactPath(relativePath);
     const path = join(this.runDir(runId), 'artifacts', relativePath);
-    if (!existsSync(path))
+    if (!existsSync(path) || !statSync(path).isFile())
       throw new TrackingError(`run '${runId}' has no artifact '${relativePath}'.`, 'RESOURCE_DOES_NOT_EXIST');
     return new Uint8Array(readFileSync(path));
   }
@@ -285,14 +433,11 @@ export class FileStore implements Tracker {
     const meta = this.readMeta(dir);
     const metrics: Record<string, number> = {};
     for (const [key, path] of walk(join(dir, 'metrics'))) {
-      const lines = readFileSync(path, 'utf8').trim().split('\n').filter(Boolean);
       // Latest = largest step, then latest timestamp (MLflow's rule).
       let best: Metric | null = null;
-      for (const l of lines) {
-        const m = parseMetricLine(key, l);
+      for (const m of readMetricFile(key, path))
         if (!best || m.step > best.step || (m.step === best.step && m.timestamp! >= best.timestamp!))
           best = m;
-      }
       if (best) metrics[key] = best.value;
     }
     const read = (sub: string) =>
@@ -303,11 +448,20 @@ export class FileStore implements Tracker {
   async searchRuns(experimentIds: string[], tags: Record<string, string> = {}): Promise<Run[]> {
     const out: Run[] = [];
     for (const id of experimentIds) {
+      checkExperimentId(id);
       const d = join(this.root, id);
       if (!existsSync(d)) continue;
       for (const runId of readdirSync(d)) {
         if (!existsSync(join(d, runId, 'meta.yaml'))) continue;
-        const run = await this.getRun(runId);
+        let run: Run;
+        try {
+          run = await this.getRun(runId);
+        } catch (e) {
+          // One broken run must not hide the others, nor be read as numbers it does not hold.
+          if (!(e instanceof TrackingError)) throw e;
+          this.warn(`skipped run ${runId}: ${e.message}`);
+          continue;
+        }
         // MLflow's default view (ACTIVE_ONLY): runs deleted with delete_run are not listed.
         if (run.info.lifecycleStage === 'deleted') continue;
         if (Object.entries(tags).every(([k, v]) => run.tags[k] === v)) out.push(run);
@@ -317,13 +471,10 @@ export class FileStore implements Tracker {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<Metric[]> {
+    checkKey(key, 'metric');
     const path = join(this.runDir(runId), 'metrics', ...key.split('/'));
     if (!existsSync(path)) return [];
-    return readFileSync(path, 'utf8')
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => parseMetricLine(key, l));
+    return readMetricFile(key, path);
   }
 }
 
@@ -334,11 +485,29 @@ function formatValue(v: number): string {
   return String(v);
 }
 
-function parseMetricLine(key: string, line: string): Metric {
-  const [ts, value, step] = line.split(' ');
-  // MLflow writes Python's str(float): 'nan', 'inf', '-inf'.
-  const v = value === 'nan' ? NaN : value === 'inf' ? Infinity : value === '-inf' ? -Infinity : Number(value);
-  return { key, timestamp: Number(ts), value: v, step: Number(step ?? 0) };
+/** Python's str(float) as MLflow writes it (and ints): anything else is not a value. */
+const METRIC_VALUE = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+
+/** The lines of one metric file; a line MLflow could not have written is a {@link corrupt} error. */
+function readMetricFile(key: string, path: string): Metric[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((line, i) => ({ line: line.trim(), n: i + 1 }))
+    .filter((l) => l.line)
+    .map(({ line, n }) => {
+      const [ts, value, step, extra] = line.split(/\s+/);
+      // MLflow writes Python's str(float): 'nan', 'inf', '-inf'.
+      const special: Record<string, number> = { nan: NaN, inf: Infinity, '-inf': -Infinity };
+      const v = value !== undefined && value in special ? special[value]! : Number(value);
+      const ok =
+        extra === undefined &&
+        /^\d+$/.test(ts ?? '') &&
+        (step === undefined || /^-?\d+$/.test(step)) &&
+        value !== undefined &&
+        (value in special || METRIC_VALUE.test(value));
+      if (!ok) throw corrupt(`${path}:${n}`, `'${line.slice(0, 80)}' is not '<timestamp> <value> <step>'`);
+      return { key, timestamp: Number(ts), value: v, step: Number(step ?? 0) };
+    });
 }
 
 function* walk(dir: string, prefix = ''): Generator<[string, string]> {

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { redactUri, restOptionsFromEnv } from './rest-env.js';
 import {
   checkMetric,
+  checkRunId,
   localUser,
   MLFLOW_LIMITS,
   TrackingError,
@@ -14,15 +17,20 @@ import {
 } from './types.js';
 
 export interface RestOptions {
-  /** Attempts for 5xx and network errors (default 5). */
+  /** Attempts for 5xx and network errors (default 5; MLFLOW_HTTP_REQUEST_MAX_RETRIES + 1). */
   retries?: number;
-  /** First backoff in ms, doubled each retry (default 500). */
+  /** First backoff in ms, doubled each retry (default 500; MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR s). */
   backoffMs?: number;
-  /** Per-request timeout in ms (default 30000). */
+  /** Per-request timeout in ms (default 30000; MLFLOW_HTTP_REQUEST_TIMEOUT s). */
   timeoutMs?: number;
-  /** Extra headers (e.g. Authorization); MLFLOW_TRACKING_TOKEN is used when set. */
+  /**
+   * Extra headers (e.g. Authorization). Without one, MLFLOW_TRACKING_USERNAME and
+   * MLFLOW_TRACKING_PASSWORD give Basic auth, else MLFLOW_TRACKING_TOKEN a Bearer token.
+   */
   headers?: Record<string, string>;
   fetch?: typeof fetch;
+  /** The environment MLflow's client variables are read from (default `process.env`). */
+  env?: NodeJS.ProcessEnv;
 }
 
 interface RawRun {
@@ -69,7 +77,7 @@ function chunk<T>(xs: T[], n: number): T[][] {
  */
 export class RestStore implements Tracker {
   private readonly base: string;
-  private readonly o: Required<Omit<RestOptions, 'headers' | 'fetch'>> & {
+  private readonly o: Required<Omit<RestOptions, 'headers' | 'fetch' | 'env'>> & {
     headers: Record<string, string>;
     fetch: typeof fetch;
   };
@@ -78,14 +86,34 @@ export class RestStore implements Tracker {
     readonly uri: string,
     options: RestOptions = {},
   ) {
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(uri);
+    } catch {
+      /* reported by the first request, as every bad address is */
+    }
+    if (parsed && (parsed.username || parsed.password))
+      throw new TrackingError(
+        `the tracking URI ${redactUri(uri)} holds credentials; put the user name and password in MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead (they are sent as Basic auth and never printed).`,
+        'INVALID_PARAMETER_VALUE',
+      );
     this.base = uri.replace(/\/+$/, '');
-    const token = process.env.MLFLOW_TRACKING_TOKEN;
+    const env = restOptionsFromEnv(options.env ?? process.env);
+    const tls = env.tls;
     this.o = {
-      retries: options.retries ?? 5,
-      backoffMs: options.backoffMs ?? 500,
-      timeoutMs: options.timeoutMs ?? 30_000,
-      headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...options.headers },
-      fetch: options.fetch ?? fetch,
+      retries: options.retries ?? env.retries ?? 5,
+      backoffMs: options.backoffMs ?? env.backoffMs ?? 500,
+      timeoutMs: options.timeoutMs ?? env.timeoutMs ?? 30_000,
+      headers: { ...(env.authorization ? { Authorization: env.authorization } : {}), ...options.headers },
+      fetch:
+        options.fetch ??
+        (tls
+          ? (((input: string, init?: RequestInit) =>
+              undiciFetch(input, {
+                ...(init as object),
+                dispatcher: new Agent({ connect: tls }),
+              })) as unknown as typeof fetch)
+          : fetch),
     };
   }
 
@@ -140,7 +168,21 @@ export class RestStore implements Tracker {
           undefined,
           res.status,
         );
+        // A gateway may answer 5xx after MLflow acted (a proxy timeout, say): check before a resend.
+        sentWithoutAnswer = res.status !== 429;
         continue;
+      }
+      if (res.status === 401 || res.status === 403) {
+        const sent = Boolean(this.o.headers.Authorization);
+        throw new TrackingError(
+          `MLflow server ${this.base} answered ${res.status} ${res.status === 401 ? 'Unauthorized' : 'Forbidden'} to ${method} ${path}: ${
+            sent
+              ? 'the credentials sent (MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN) were refused, or lack the permission'
+              : 'it needs credentials: set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (or MLFLOW_TRACKING_TOKEN)'
+          }.`,
+          res.status === 401 ? 'UNAUTHENTICATED' : 'PERMISSION_DENIED',
+          res.status,
+        );
       }
       if (res.status >= 400) {
         const text = await res.text();
@@ -347,6 +389,7 @@ export class RestStore implements Tracker {
   }
 
   async getRun(runId: string): Promise<Run> {
+    checkRunId(runId);
     const r = await this.json<{ run: RawRun }>(
       'GET',
       `/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(runId)}`,
@@ -419,6 +462,19 @@ export function describeFetchError(
       return url;
     }
   })();
+  if (
+    typeof code === 'string' &&
+    /^(ERR_SSL_|ERR_TLS_|EPROTO$|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_)/.test(code)
+  ) {
+    const plain = code === 'ERR_SSL_WRONG_VERSION_NUMBER' || code === 'EPROTO';
+    return {
+      message: plain
+        ? `TLS handshake with ${where} failed (${code}): the server does not speak https there; if it is a plain http server, use http:// in MLFLOW_TRACKING_URI`
+        : `TLS certificate of ${where} not accepted (${code}): point MLFLOW_TRACKING_SERVER_CERT_PATH to its CA bundle, or set MLFLOW_TRACKING_INSECURE_TLS=true for a test server`,
+      retry: false,
+      mayHaveActed: false,
+    };
+  }
   switch (code) {
     case 'ECONNREFUSED':
       return {
@@ -459,7 +515,15 @@ export function describeFetchError(
     };
   }
   if (err.name === 'TimeoutError' || err.name === 'AbortError')
-    return { message: `no answer from ${where} within the request timeout`, retry: true, mayHaveActed: true };
+    return {
+      message: `no answer from ${where} within the request timeout${
+        url.startsWith('https:')
+          ? ' (if that port serves plain http, an https request waits for a handshake that never comes: use http://)'
+          : ''
+      }`,
+      retry: true,
+      mayHaveActed: true,
+    };
   if (err instanceof TypeError && /URL|port/i.test(`${err.message} ${err.cause?.message ?? ''}`)) {
     return {
       message: `'${url}' is not a valid address (${err.cause?.message ?? err.message})`,

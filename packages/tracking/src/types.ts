@@ -122,3 +122,28 @@ export function localUser(): string {
     return 'unknown';
   }
 }
+
+/** MLflow's run id rule (`mlflow/utils/validation.py`, `_RUN_ID_REGEX`): no separators, no dots. */
+const RUN_ID = /^[a-zA-Z0-9][\w-]{0,255}$/;
+
+/**
+ * Throws unless `runId` is a well-formed MLflow run id. Run ids come from the command line and
+ * from run records that anyone with access to the store can write: checked before they touch a
+ * path or a URL.
+ */
+export function checkRunId(runId: string): void {
+  if (typeof runId !== 'string' || !RUN_ID.test(runId))
+    throw new TrackingError(
+      `'${String(runId).slice(0, 80)}' is not a run id (MLflow run ids are letters, digits, '_' and '-', e.g. 0f3c...); copy it from the MLflow UI or the trial's output.`,
+      'INVALID_PARAMETER_VALUE',
+    );
+}
+
+/** Throws unless `id` is a FileStore experiment id (a decimal number, as MLflow makes them). */
+export function checkExperimentId(id: string): void {
+  if (typeof id !== 'string' || !/^\d{1,32}$/.test(id))
+    throw new TrackingError(
+      `'${String(id).slice(0, 80)}' is not an experiment id of a local store (decimal digits only).`,
+      'INVALID_PARAMETER_VALUE',
+    );
+}
