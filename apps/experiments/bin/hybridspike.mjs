@@ -2,6 +2,7 @@
 // Runs the CLI from its TypeScript source in a checkout (never a stale build), else from dist/.
 import { existsSync } from 'node:fs';
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const src = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
@@ -17,7 +18,8 @@ if (existsSync(src) || !existsSync(dist)) {
   // A signal sent to this process alone (a container's PID 1, `kill <pid>`) must reach the CLI,
   // which then stops after the current batch and marks its run KILLED.
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGTERM' ? 143 : 130)));
+  // A child that died by a signal exits as a shell reports it: 128 + the signal's number.
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
 } else {
   await import(dist);
 }

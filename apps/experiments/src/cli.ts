@@ -12,10 +12,12 @@ import { formatReproduce, reproduce } from './reproduce.js';
 import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-trial.js';
 import { exportBest, runSweep, TRIAL_LOCKED_EXIT } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
-import { configHash, trialConfig } from './config.js';
+import { configHash } from './config.js';
+import { loadPlugins } from './plugins.js';
+import { allowedRecordPlugins, readRunRecord } from './run-record.js';
 import { describeError } from './describe-error.js';
 import { writeWebModel } from './web-model.js';
-import { repoRelative, userPath } from './paths.js';
+import { invokingDir, repoRelative, userPath } from './paths.js';
 
 const program = new Command();
 program
@@ -30,6 +32,13 @@ const rootOption = () =>
   )
     .default('.')
     .argParser(userPath);
+
+/** `--max-trials <n>`: the most trials a sweep may expand to (default 10,000). */
+const maxTrialsOption = () =>
+  new Option(
+    '--max-trials <n>',
+    'refuse a sweep that expands to more trials than this (default: HYBRIDSPIKE_MAX_TRIALS or 10000)',
+  ).argParser((v: string) => Number(v));
 
 /**
  * First SIGINT / SIGTERM: abort (training stops after the current batch, the run is marked
@@ -71,9 +80,12 @@ program
   .option('--out <file>', 'where --emit writes (default: stdout)', userPath)
   .option('--image <image>', 'container image for --emit k8s', 'hybridspike:latest')
   .option('--no-report', 'skip the report')
+  .addOption(maxTrialsOption())
   .action(async (file: string, o) => {
     file = userPath(file);
-    const { loaded, plugins } = await openSweep(file);
+    // Child trials expand the same sweep: they inherit the limit the user raised.
+    if (o.maxTrials !== undefined) process.env.HYBRIDSPIKE_MAX_TRIALS = String(o.maxTrials);
+    const { loaded, plugins } = await openSweep(file, { maxTrials: o.maxTrials });
     if (o.emit) {
       const args = {
         sweepFile: repoRelative(file),
@@ -81,7 +93,7 @@ program
         trials: loaded.trials.length,
         parallelism: o.parallel,
         image: o.image,
-        trackingUri: process.env.MLFLOW_TRACKING_URI ?? 'http://mlflow:5000',
+        trackingUri: process.env.MLFLOW_TRACKING_URI || undefined,
       };
       const text = o.emit === 'k8s' ? k8sManifest(args) : slurmScript(args);
       if (o.out) {
@@ -144,13 +156,14 @@ program
   .addOption(rootOption())
   .option('--force', 'rerun even if FINISHED')
   .option('--quiet', 'no progress output')
+  .addOption(maxTrialsOption())
   .action(async (file: string, o) => {
     const raw = o.index ?? process.env.JOB_COMPLETION_INDEX ?? process.env.SLURM_ARRAY_TASK_ID;
     if (raw === undefined)
       throw new Error('no trial index: pass --index or set JOB_COMPLETION_INDEX / SLURM_ARRAY_TASK_ID.');
     const index = Number.parseInt(raw, 10);
     file = userPath(file);
-    const { loaded, plugins } = await openSweep(file);
+    const { loaded, plugins } = await openSweep(file, { maxTrials: o.maxTrials });
     const trial = loaded.trials[index];
     if (!Number.isInteger(index) || !trial)
       throw new Error(`trial index ${raw} is outside 0..${loaded.trials.length - 1} of ${file}.`);
@@ -180,7 +193,10 @@ program
   .action(async (file: string, o) => {
     file = userPath(file);
     const { config, plugins } = await readTrialConfigFile(file);
-    const name = `train-${basename(file).replace(/\.ya?ml$/, '')}`;
+    // The name becomes a folder: only the characters a sweep name may hold.
+    const name = `train-${basename(file)
+      .replace(/\.ya?ml$/, '')
+      .replace(/[^\w.-]/g, '-')}`.slice(0, 128);
     const ws = workspace(o.root);
     const exp = await ws.tracker.getOrCreateExperiment(name);
     const ac = interruptible();
@@ -199,14 +215,27 @@ program
     console.log(JSON.stringify({ runId: r.runId, metrics: r.metrics }));
   });
 
-async function trialOfRun(runId: string, root: string) {
+/** `--plugins a,b`: the plugin packages a run's record may load (it names them; the user allows). */
+const pluginsOption = () =>
+  new Option(
+    '--plugins <names>',
+    "plugin packages the run's record may load, comma-separated (a record never loads code unless allowed here)",
+  )
+    .argParser((v: string) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .default([]);
+
+/** A finished run's trial, read from its checked record, with the plugins the user allowed loaded. */
+async function trialOfRun(runId: string, root: string, allowed: string[]) {
   const ws = workspace(root);
   const run = await ws.tracker.getRun(runId);
-  const rec = JSON.parse(new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'config.json')));
-  const { loadPlugins } = await import('./plugins.js');
-  await loadPlugins(Object.keys(JSON.parse(run.tags['hybridspike.plugins'] ?? '{}')));
-  const config = trialConfig.parse(rec.config);
-  return { ws, trial: { index: rec.index, overrides: rec.overrides, config, hash: rec.hash } };
+  const { trial } = await readRunRecord(ws.tracker, runId);
+  await loadPlugins(allowedRecordPlugins(run, allowed), invokingDir(), { projectOnly: true });
+  return { ws, trial };
 }
 
 program
@@ -214,8 +243,9 @@ program
   .description("evaluate a finished run's model on its test set")
   .argument('<run-id>')
   .addOption(rootOption())
+  .addOption(pluginsOption())
   .action(async (runId: string, o) => {
-    const { ws, trial } = await trialOfRun(runId, o.root);
+    const { ws, trial } = await trialOfRun(runId, o.root, o.plugins);
     const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
     console.log(JSON.stringify(evaluate(model, test)));
   });
@@ -239,9 +269,10 @@ program
     userPath,
   )
   .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
+  .addOption(pluginsOption())
   .action(async (runId: string | undefined, o) => {
     if (runId) {
-      const { ws, trial } = await trialOfRun(runId, o.root);
+      const { ws, trial } = await trialOfRun(runId, o.root, o.plugins);
       const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
       const out = o.out ?? userPath(`${runId}.onnx`);
       // The file first: if it cannot be written, the run records nothing.
@@ -312,12 +343,23 @@ program
   .argument('<run-id>')
   .addOption(rootOption())
   .option('--tolerance <x>', 'absolute tolerance across backends', Number.parseFloat, 1e-3)
+  .addOption(pluginsOption())
   .action(async (runId: string, o) => {
     const ws = workspace(o.root);
-    const r = await reproduce(ws.tracker, runId, { runsDir: ws.runsDir, tolerance: o.tolerance });
+    const r = await reproduce(ws.tracker, runId, {
+      runsDir: ws.runsDir,
+      tolerance: o.tolerance,
+      plugins: o.plugins,
+    });
     console.log(formatReproduce(r));
     if (!r.ok) process.exitCode = 1;
   });
+
+// A failure that escaped every handler still ends with one clear line, never a raw stack trace.
+process.on('unhandledRejection', (e: unknown) => {
+  console.error(`hybridspike: ${describeError(e)}`);
+  process.exit(1);
+});
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   console.error(`hybridspike: ${describeError(e)}`);

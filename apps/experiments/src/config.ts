@@ -60,10 +60,21 @@ export const trialConfig = z
   .strict();
 export type TrialConfig = z.output<typeof trialConfig>;
 
+/**
+ * A sweep's name: it names folders (`runs/<name>/`, `reports/<name>/`), so letters, digits,
+ * `_ . -`, starting with a letter, digit or `_` (never `.` or `..`).
+ */
+export const SWEEP_NAME = /^[A-Za-z0-9_][\w.-]{0,127}$/;
+
 /** A sweep file: a base config and the axes that vary. */
 export const sweepFile = z
   .object({
-    name: z.string().regex(/^[\w.-]+$/, 'letters, digits, _ . - only'),
+    name: z
+      .string()
+      .regex(
+        SWEEP_NAME,
+        "letters, digits, _ . - only, starting with a letter, digit or '_' (not '.' or '..')",
+      ),
     description: z.string().optional(),
     /** npm packages to import for their registered components. */
     plugins: z.array(z.string()).default([]),
@@ -138,6 +149,9 @@ function canonical(v: unknown): unknown {
     );
   return v;
 }
+
+/** What a config hash looks like (16 hex digits); anything else in a record is refused. */
+export const CONFIG_HASH = /^[0-9a-f]{16}$/;
 
 /** A stable 16-hex hash of a resolved config: the identity of a trial. */
 export function configHash(c: unknown): string {

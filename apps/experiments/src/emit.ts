@@ -7,8 +7,16 @@ export interface EmitOptions {
   trials: number;
   parallelism: number;
   image: string;
-  trackingUri: string;
+  /**
+   * The MLflow server the jobs log to. Kubernetes pods share no folder, so a k8s job needs one
+   * (default `http://mlflow:5000`, a service in the namespace); Slurm tasks share a filesystem,
+   * so without it they log to the file store under HYBRIDSPIKE_ROOT (or the submit folder).
+   */
+  trackingUri?: string;
 }
+
+/** The service name a Kubernetes job logs to when no tracking URI is given. */
+export const K8S_DEFAULT_TRACKING_URI = 'http://mlflow:5000';
 
 /** Where the checkout is inside the image of a Kubernetes job (the image's working directory). */
 export const IMAGE_WORKDIR = '/app';
@@ -45,7 +53,7 @@ export function k8sManifest(o: EmitOptions): string {
               image: o.image,
               workingDir: IMAGE_WORKDIR,
               command: trialCommand(o.sweepFile),
-              env: [{ name: 'MLFLOW_TRACKING_URI', value: o.trackingUri }],
+              env: [{ name: 'MLFLOW_TRACKING_URI', value: o.trackingUri ?? K8S_DEFAULT_TRACKING_URI }],
               resources: { requests: { cpu: '2', memory: '8Gi' } },
             },
           ],
@@ -65,9 +73,15 @@ export function slurmScript(o: EmitOptions): string {
     '#SBATCH --mem=8G',
     `#SBATCH --output=hybridspike-${o.name}-%a.log`,
     'set -euo pipefail',
-    `export MLFLOW_TRACKING_URI="\${MLFLOW_TRACKING_URI:-${o.trackingUri}}"`,
+    ...(o.trackingUri
+      ? [`export MLFLOW_TRACKING_URI="\${MLFLOW_TRACKING_URI:-${o.trackingUri}}"`]
+      : [
+          '# No MLFLOW_TRACKING_URI: runs go to the file store HYBRIDSPIKE_ROOT/mlruns (a shared filesystem);',
+          '# export MLFLOW_TRACKING_URI before sbatch to log to an MLflow server instead.',
+        ]),
     '# Submit from the checkout root (or set HYBRIDSPIKE_HOME to it); runs/ and mlruns/ go to HYBRIDSPIKE_ROOT.',
-    'cd "${HYBRIDSPIKE_HOME:-$SLURM_SUBMIT_DIR}"',
+    '# Run by hand outside Slurm, it works from the current folder.',
+    'cd "${HYBRIDSPIKE_HOME:-${SLURM_SUBMIT_DIR:-$PWD}}"',
     `${trialCommand(o.sweepFile)
       .map((a) => JSON.stringify(a))
       .join(' ')} --root "\${HYBRIDSPIKE_ROOT:-.}"`,

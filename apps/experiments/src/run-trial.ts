@@ -3,7 +3,7 @@ import type { HybridModel } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import { checkOnnx, type OnnxCheckReport } from '@hybridspike/onnx/check';
-import { closeRun, type Metric, type Tracker } from '@hybridspike/tracking';
+import { closeRun, MetricQueue, type Metric, type Tracker } from '@hybridspike/tracking';
 import { fit, type EpochLog } from '@hybridspike/trainer';
 import { rmSync } from 'node:fs';
 import { buildData, buildModel, buildOptimizer, firstImages, type TrialData } from './build.js';
@@ -26,6 +26,11 @@ export interface TrialContext {
   quiet?: boolean;
   signal?: AbortSignal;
   extraTags?: Record<string, string>;
+  /**
+   * How long metrics logged during training may wait for an unreachable tracking server at the
+   * end of training, in ms (default 5 minutes): an outage never stops training.
+   */
+  logFlushMs?: number;
 }
 
 export interface TrialOutcome {
@@ -187,7 +192,9 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
   if (opened.resumed) await ctx.tracker.setTags(runId, tags);
   const log = async (ms: Metric[]) => ctx.tracker.logMetrics(runId, ms);
   let closing = false;
-  const pending: Promise<unknown>[] = [];
+  // Epoch metrics go through a queue that never rejects: a server outage during training is
+  // ridden out (and retried) instead of killing the process with an unhandled rejection.
+  const queue = new MetricQueue(ctx.tracker, runId);
   try {
     await recordStart(ctx, runId, trial, model, data);
     if (!ctx.quiet)
@@ -218,10 +225,10 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
           const missing = restored.filter((e) => !have.has(e.epoch));
           if (missing.length) await log(missing.flatMap(epochMetrics));
         },
-        onEpochEnd: (e: EpochLog) => void pending.push(log(epochMetrics(e))),
+        onEpochEnd: (e: EpochLog) => queue.add(epochMetrics(e)),
       },
     });
-    await Promise.all(pending);
+    await queue.flush(ctx.logFlushMs);
     if (result.interrupted) {
       await closeRun(ctx.tracker, runId, 'KILLED');
       return { skipped: false, runId, metrics: {}, checkpointDir };
@@ -238,7 +245,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
       );
     return { skipped: false, runId, metrics: measured.metrics, checkpointDir };
   } catch (e) {
-    await Promise.allSettled(pending);
+    await queue.flush(0).catch(() => undefined);
     // Closing FINISHED failed: the trial's work is done and logged; do not turn it into FAILED.
     if (closing) throw e;
     try {

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { OnnxCheckReport } from '@hybridspike/onnx/check';
-import type { Tracker } from '@hybridspike/tracking';
+import { HybridSpikeError } from '@hybridspike/core';
+import { TrackingError, type Tracker } from '@hybridspike/tracking';
 import { bestOf, groupTrials, runsByHash } from './aggregate.js';
 import type { Workspace } from './context.js';
 import {
@@ -58,9 +59,9 @@ function runChild(
     // each stops after its batch and marks its run KILLED.
     const forward = () => child.kill(signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
     signal?.addEventListener('abort', forward, { once: true });
-    child.on('exit', (code) => {
+    child.on('exit', (code, sig) => {
       signal?.removeEventListener('abort', forward);
-      resolve(code ?? 1);
+      resolve(code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0));
     });
   });
 }
@@ -173,13 +174,23 @@ export async function exportBest(
   if (!best) return null;
   const runId = best.run.info.runId;
   // Already exported and checked (a rerun of a finished sweep): report it, do not upload again.
+  // If its report is gone (artifacts deleted by hand), export again from the weights below.
   if (best.run.tags['hybridspike.onnx_exported'] === 'true') {
-    const report = JSON.parse(
-      new TextDecoder().decode(await ws.tracker.readArtifact(runId, 'onnx-parity.json')),
-    ) as OnnxCheckReport;
-    return { trial: best.trial, runId, report, reused: true };
+    const report = await readParity(ws.tracker, runId);
+    if (report) return { trial: best.trial, runId, report, reused: true };
   }
-  const { model, test } = await loadTrialModel(ws.tracker, runId, best.trial);
+  let loadedModel: Awaited<ReturnType<typeof loadTrialModel>>;
+  try {
+    loadedModel = await loadTrialModel(ws.tracker, runId, best.trial);
+  } catch (e) {
+    if (!(e instanceof TrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
+    throw new HybridSpikeError(
+      'TRACKING',
+      `the best run ${runId} (trial ${best.trial.index}) has lost its artifacts (${e.message}), so it cannot be exported. Rerun that trial with 'hybridspike trial ${loaded.file} --index ${best.trial.index} --force', or delete the run in MLflow so that the next best is chosen.`,
+      { cause: e },
+    );
+  }
+  const { model, test } = loadedModel;
   try {
     const { report } = await exportAndCheck(
       ws.tracker,
@@ -191,5 +202,17 @@ export async function exportBest(
     return { trial: best.trial, runId, report, reused: false };
   } finally {
     model.dispose();
+  }
+}
+
+/** A run's recorded ONNX parity report, or null when the artifact is missing or unreadable. */
+async function readParity(tracker: Tracker, runId: string): Promise<OnnxCheckReport | null> {
+  try {
+    const r = JSON.parse(new TextDecoder().decode(await tracker.readArtifact(runId, 'onnx-parity.json')));
+    return r && typeof r === 'object' && typeof r.ok === 'boolean' ? (r as OnnxCheckReport) : null;
+  } catch (e) {
+    if (e instanceof SyntaxError || (e instanceof TrackingError && e.errorCode === 'RESOURCE_DOES_NOT_EXIST'))
+      return null;
+    throw e;
   }
 }

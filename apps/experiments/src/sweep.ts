@@ -1,5 +1,5 @@
 import { HybridSpikeError, registry } from '@hybridspike/core';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import YAML, { isMap, isSeq, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { invokingDir } from './paths.js';
@@ -126,12 +126,48 @@ function settingLine(
   return lineOf(doc, lc, ['base', ...path]).replace('line ', '');
 }
 
+/** Options of {@link loadSweep}. */
+export interface LoadSweepOptions {
+  /**
+   * Most trials a sweep may expand to (default HYBRIDSPIKE_MAX_TRIALS, else 10,000): counted
+   * before anything is expanded, so a typo'd grid of 10^7 is an error, not an out-of-memory crash.
+   */
+  maxTrials?: number;
+}
+
+/** A sweep file is a page of YAML: anything larger is a mistake (or a device), not a sweep. */
+export const MAX_SWEEP_BYTES = 1 << 20;
+
+/** The trial limit in force: the option, else HYBRIDSPIKE_MAX_TRIALS, else 10,000. */
+export function maxTrials(given?: number): number {
+  const raw =
+    given ?? (process.env.HYBRIDSPIKE_MAX_TRIALS ? Number(process.env.HYBRIDSPIKE_MAX_TRIALS) : 10_000);
+  if (!Number.isSafeInteger(raw) || raw < 1)
+    throw new HybridSpikeError('BAD_OPTIONS', `the trial limit must be a positive whole number, got ${raw}.`);
+  return raw;
+}
+
+/** Reads a sweep file's text: a regular file of at most {@link MAX_SWEEP_BYTES}. */
+function readSweepText(file: string): string {
+  const st = statSync(file);
+  if (!st.isFile())
+    throw new HybridSpikeError('BAD_OPTIONS', `${file} is not a regular file; a sweep file is a YAML file.`);
+  if (st.size > MAX_SWEEP_BYTES)
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `${file} is ${(st.size / 2 ** 20).toFixed(1)} MiB; a sweep file may be at most ${MAX_SWEEP_BYTES / 2 ** 20} MiB (use axes.grid to describe many trials).`,
+    );
+  return readFileSync(file, 'utf8');
+}
+
 /** Reads, validates and expands a sweep file; every error names the key and its line. */
-export function loadSweep(file: string): LoadedSweep {
+export function loadSweep(file: string, options: LoadSweepOptions = {}): LoadedSweep {
+  const limit = maxTrials(options.maxTrials);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readSweepText(file);
   } catch (e) {
+    if (e instanceof HybridSpikeError) throw e;
     const why =
       (e as NodeJS.ErrnoException).code === 'ENOENT'
         ? `no such file (relative paths are resolved against the folder the command was run in, ${invokingDir()})`
@@ -152,6 +188,21 @@ export function loadSweep(file: string): LoadedSweep {
     throw new HybridSpikeError('BAD_OPTIONS', issuesToText(baseCheck.error, file, doc, lc, ['base']));
 
   const grid = Object.entries(sweep.axes.grid);
+  const product = grid.reduce((n, [, values]) => n * values.length, 1);
+  const count =
+    ((grid.length > 0 || sweep.axes.list.length === 0 ? product : 0) + sweep.axes.list.length) *
+    (sweep.seeds?.length ?? 1);
+  if (count > limit)
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      `${file}: the sweep expands to ${count.toLocaleString('en-US')} trials (${[
+        ...grid.map(([k, v]) => `${k}: ${v.length}`),
+        ...(sweep.axes.list.length ? [`list: ${sweep.axes.list.length}`] : []),
+        ...(sweep.seeds ? [`seeds: ${sweep.seeds.length}`] : []),
+      ].join(
+        ' x ',
+      )}), over the limit of ${limit.toLocaleString('en-US')}; if you mean it, raise the limit with --max-trials ${count} (or HYBRIDSPIKE_MAX_TRIALS).`,
+    );
   let combos: { overrides: Record<string, unknown>; where: (string | number)[][] }[] = [
     { overrides: {}, where: [] },
   ];

@@ -2,7 +2,8 @@ import type { RunInfo, Tracker } from '@hybridspike/tracking';
 import { TrackingError } from '@hybridspike/tracking';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
+import { CONFIG_HASH, SWEEP_NAME } from './config.js';
 
 /** What a trial's checkpoint folder records about its tracking run. */
 interface RunRecord {
@@ -25,8 +26,18 @@ export function trialCheckpointDir(
   experimentId: string,
   hash: string,
 ): string {
+  // Both names come from sweep files or run records: checked, so the folder (which --force and
+  // reproduce clear) can only ever be one inside runsDir.
+  if (!SWEEP_NAME.test(sweep) || !CONFIG_HASH.test(hash))
+    throw new Error(
+      `refusing checkpoint folder for sweep '${sweep}', hash '${hash}': not a sweep name and config hash.`,
+    );
   const store = createHash('sha256').update(`${trackerUri}\n${experimentId}`).digest('hex').slice(0, 10);
-  return join(runsDir, sweep, store, hash);
+  const dir = join(runsDir, sweep, store, hash);
+  const rel = relative(runsDir, dir);
+  if (!rel || rel.startsWith('..') || isAbsolute(rel))
+    throw new Error(`checkpoint folder ${dir} leaves ${runsDir}.`);
+  return dir;
 }
 
 function readRecord(dir: string): RunRecord | null {

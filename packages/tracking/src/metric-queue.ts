@@ -43,8 +43,22 @@ export class MetricQueue {
 
   /** Queues one batch and starts sending it unless a send is under way. */
   add(metrics: Metric[]): void {
-    if (metrics.length) this.pending.push(metrics);
+    // Stamped now, not when sent: a resend is then recognisable by (key, step, timestamp).
+    const now = Date.now();
+    if (metrics.length) this.pending.push(metrics.map((m) => ({ ...m, timestamp: m.timestamp ?? now })));
     void this.pump();
+  }
+
+  /**
+   * The head batch less the points the store already holds: a send whose answer was lost (the
+   * store acted, then the connection dropped) must not log its points twice when resent.
+   */
+  private async unsent(batch: Metric[]): Promise<Metric[]> {
+    const have = new Set<string>();
+    for (const key of new Set(batch.map((m) => m.key)))
+      for (const m of await this.tracker.getMetricHistory(this.runId, key))
+        have.add(`${key}\u0000${m.step}\u0000${m.timestamp}`);
+    return batch.filter((m) => !have.has(`${m.key}\u0000${m.step}\u0000${m.timestamp}`));
   }
 
   private pump(): Promise<void> {
@@ -55,7 +69,8 @@ export class MetricQueue {
       await Promise.resolve();
       try {
         while (this.pending.length) {
-          await this.tracker.logMetrics(this.runId, this.pending[0]!);
+          const head = this.lastError ? await this.unsent(this.pending[0]!) : this.pending[0]!;
+          if (head.length) await this.tracker.logMetrics(this.runId, head);
           this.pending.shift();
           this.lastError = null;
           this.reported = false;

@@ -225,9 +225,15 @@ describe('fit / evaluate', () => {
     expect(readdirSync(dir)).toEqual(['epoch-000002']);
     // The weights of another epoch dropped into a checkpoint (what a crash between two renames
     // of 0.1's layout left) are refused, not trained from.
-    copyFileSync(join(ref, 'epoch-000002', 'model.safetensors'), join(dir, 'epoch-000002', 'model.safetensors'));
+    copyFileSync(
+      join(ref, 'epoch-000002', 'model.safetensors'),
+      join(dir, 'epoch-000002', 'model.safetensors'),
+    );
     await fit(tiny(), { ...base, epochs: 1, checkpointDir: ref });
-    copyFileSync(join(ref, 'epoch-000001', 'model.safetensors'), join(dir, 'epoch-000002', 'model.safetensors'));
+    copyFileSync(
+      join(ref, 'epoch-000001', 'model.safetensors'),
+      join(dir, 'epoch-000002', 'model.safetensors'),
+    );
     await expect(fit(tiny(), { ...base, epochs: 3, checkpointDir: dir, resume: true })).rejects.toThrow(
       /does not match the SHA-256/,
     );
