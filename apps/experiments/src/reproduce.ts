@@ -77,14 +77,18 @@ export async function reproduce(
     log(
       `[reproduce] note: the recorded config hashes to ${configHash(config)}, not ${trial.hash} (defaults changed?)`,
     );
-  const { backend, threads } = await initRuntime();
-  const sameBackend = original.tags[TAG.backend] === backend;
+  const { backend, threads, kernels } = await initRuntime();
+  // Identical numbers need the same backend and the same kernels (oneDNN and XNNPACK sum in
+  // other orders); runs recorded before the kernels tag ran on the wasm kernels.
+  const recordedKernels =
+    original.tags[TAG.kernels] ?? (original.tags[TAG.backend] === 'wasm' ? 'wasm-simd' : kernels);
+  const sameBackend = original.tags[TAG.backend] === backend && recordedKernels === kernels;
   // The thread count changes no number (wasm kernels split work by output, never a sum): logged only.
   if (original.tags[TAG.threads] && original.tags[TAG.threads] !== String(threads))
     log(`[reproduce] note: recorded with ${original.tags[TAG.threads]} thread(s), rerunning with ${threads}`);
   const tolerance = o.tolerance ?? 1e-3;
   log(
-    `[reproduce] rerunning ${sweep} trial ${trial.index} (run ${runId}) on ${backend}; recorded backend ${original.tags[TAG.backend]}: ${sameBackend ? 'expecting identical metrics' : `tolerance ${tolerance}`}`,
+    `[reproduce] rerunning ${sweep} trial ${trial.index} (run ${runId}) on ${backend} (${kernels}); recorded ${original.tags[TAG.backend]} (${recordedKernels}): ${sameBackend ? 'expecting identical metrics' : `tolerance ${tolerance}`}`,
   );
   const outcome = await runTrial(trial, {
     tracker,

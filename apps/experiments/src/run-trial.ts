@@ -49,6 +49,7 @@ const TAG = {
   seed: 'hybridspike.seed',
   backend: 'hybridspike.backend',
   threads: 'hybridspike.threads',
+  kernels: 'hybridspike.kernels',
   node: 'hybridspike.node',
   versions: 'hybridspike.versions',
   plugins: 'hybridspike.plugins',
@@ -178,13 +179,13 @@ export async function runTrial(trial: Trial, ctx: TrialContext): Promise<TrialOu
 async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: string): Promise<TrialOutcome> {
   // --force reruns from scratch: a stale or corrupt checkpoint must not block or seed the rerun.
   if (ctx.force) rmSync(checkpointDir, { recursive: true, force: true });
-  const { backend, threads } = await initRuntime();
+  const { backend, threads, kernels } = await initRuntime();
   const c = trial.config;
   // build
   const data = buildData(c);
   const model = buildModel(c, data.train);
   const { optimizer, schedule } = buildOptimizer(c);
-  const tags = trialTags(trial, ctx, backend, threads);
+  const tags = trialTags(trial, ctx, { backend, threads, kernels });
   const opened = await openTrialRun(ctx.tracker, ctx.experimentId, checkpointDir, () =>
     ctx.tracker.createRun(ctx.experimentId, { runName: `${ctx.sweepName}-${trial.index}`, tags }),
   );
@@ -199,7 +200,7 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
     await recordStart(ctx, runId, trial, model, data);
     if (!ctx.quiet)
       console.error(
-        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend} (${threads} thread${threads > 1 ? 's' : ''})`,
+        `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${backend} (${threads} thread${threads > 1 ? 's' : ''}), kernels ${kernels}`,
       );
     // train
     const result = await fit(model, {
@@ -266,9 +267,9 @@ async function runLockedTrial(trial: Trial, ctx: TrialContext, checkpointDir: st
 function trialTags(
   trial: Trial,
   ctx: TrialContext,
-  backend: string,
-  threads: number,
+  runtime: { backend: string; threads: number; kernels: string },
 ): Record<string, string> {
+  const { backend, threads, kernels } = runtime;
   const sha = gitSha();
   return {
     [TAG.sweep]: ctx.sweepName,
@@ -277,6 +278,7 @@ function trialTags(
     [TAG.seed]: String(trial.config.seed),
     [TAG.backend]: backend,
     [TAG.threads]: String(threads),
+    [TAG.kernels]: kernels,
     [TAG.node]: process.version,
     [TAG.versions]: JSON.stringify(packageVersions()),
     [TAG.plugins]: JSON.stringify(ctx.plugins),

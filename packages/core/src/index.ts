@@ -1,5 +1,5 @@
-export { initRuntime, currentBackend } from './runtime.js';
-export type { RuntimeInfo } from './runtime.js';
+export { initRuntime, currentBackend, currentKernels } from './runtime.js';
+export type { RuntimeInfo, KernelPath } from './runtime.js';
 export type { BackendName, RuntimeOptions } from './runtime.js';
 export { HybridSpikeError, check } from './errors.js';
 export type { HybridSpikeErrorCode } from './errors.js';

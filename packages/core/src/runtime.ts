@@ -23,13 +23,28 @@ export interface RuntimeOptions {
    * sets it (the wasm module starts once per process). Browsers use tfjs's own choice.
    */
   threads?: number;
+  /**
+   * Which kernels run the convolutions on the wasm backend under Node: `native` (oneDNN through
+   * `@hybridspike/native`, an error when it cannot load) or `wasm` (XNNPACK and our SIMD kernels).
+   * Defaults to `HYBRIDSPIKE_KERNELS`, else native where the addon was built, else wasm. Only the
+   * first `initRuntime` call decides.
+   */
+  kernels?: KernelPath;
 }
+
+/** The two compute paths of the wasm backend. */
+export type KernelPath = 'wasm' | 'native';
 
 /** What {@link initRuntime} started. */
 export interface RuntimeInfo {
   backend: BackendName;
   /** Threads the backend's kernels use (the wasm backend's XNNPACK pool; 1 on cpu). */
   threads: number;
+  /**
+   * What runs the convolutions: `onednn-<version>` (native kernels), `wasm-simd` (XNNPACK and
+   * our SIMD kernels), or the backend's own (`cpu`, `tfjs-node`).
+   */
+  kernels: string;
 }
 
 let current: BackendName | undefined;
@@ -72,12 +87,33 @@ function threadsWanted(option: number | undefined): number | undefined {
   return n;
 }
 
+function kernelsWanted(option: KernelPath | undefined): KernelPath | undefined {
+  const raw = option ?? (isNode ? process.env.HYBRIDSPIKE_KERNELS : undefined);
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'wasm' || raw === 'native') return raw;
+  throw new HybridSpikeError(
+    'BAD_ARGUMENT',
+    `${option !== undefined ? 'initRuntime({ kernels })' : 'HYBRIDSPIKE_KERNELS'} must be 'wasm' or 'native', got '${raw}'.`,
+  );
+}
+
+/** The native kernels' state once prepared: enabled (their name) or why not. */
+let native: { kernels: string; line: string } | { why: string } = { why: 'not tried' };
+let kernelPath: KernelPath | undefined;
+
 let threadedFallback: string | undefined;
 /** Threads the process runs with (Node: the option or every core), fixed by the first init. */
 let processThreads = 1;
 
-function prepare(wasmPaths: RuntimeOptions['wasmPaths'], threads: number | undefined): Promise<void> {
-  if (!prepared) preparedWasmPaths = wasmPaths;
+function prepare(
+  wasmPaths: RuntimeOptions['wasmPaths'],
+  threads: number | undefined,
+  kernels: KernelPath | undefined,
+): Promise<void> {
+  if (!prepared) {
+    preparedWasmPaths = wasmPaths;
+    kernelPath = kernels;
+  }
   prepared ??= (async () => {
     try {
       await import('@tensorflow/tfjs-backend-cpu');
@@ -108,8 +144,27 @@ function prepare(wasmPaths: RuntimeOptions['wasmPaths'], threads: number | undef
     await import('./vendor/tfjs-gradients.js');
     const { registerKernels } = await import('./kernels/register-kernels.js');
     registerKernels();
+    if (isNode && !missing.has('wasm') && kernelPath !== 'wasm') native = await registerNative();
   })();
   return prepared;
+}
+
+/** The optional `@hybridspike/native` addon's kernels over ours, or why they are not there. */
+async function registerNative(): Promise<typeof native> {
+  try {
+    // Optional peer dependency, hidden from bundlers (a Node addon).
+    const spec = '@hybridspike/native';
+    const mod = (await import(/* @vite-ignore */ spec)) as typeof import('@hybridspike/native');
+    const { tfjsHeap } = await import('./simd/heap.js');
+    const s = mod.registerNativeKernels({ heap: tfjsHeap, threads: processThreads });
+    if (!s.enabled) return { why: s.why };
+    return {
+      kernels: s.kernels,
+      line: `${s.kernels} (${s.isa}, ${s.threads} thread${s.threads > 1 ? 's' : ''}) for ${s.replaced.map((r) => r.split('/')[0]).join(', ')}`,
+    };
+  } catch (e) {
+    return { why: `@hybridspike/native is not installed (${(e as Error).message.split('\n')[0]})` };
+  }
 }
 
 async function tryNode(): Promise<boolean> {
@@ -169,7 +224,7 @@ function envBackend(): BackendName | undefined {
  */
 export async function initRuntime(options: RuntimeOptions = {}): Promise<RuntimeInfo> {
   const forced = options.backend ?? envBackend();
-  await prepare(options.wasmPaths, threadsWanted(options.threads));
+  await prepare(options.wasmPaths, threadsWanted(options.threads), kernelsWanted(options.kernels));
   if (forced !== undefined) {
     if (!(TF_NAME as Record<string, string>)[forced]) {
       throw new HybridSpikeError('BAD_ARGUMENT', `backend '${forced}' is not one of node, wasm, cpu.`);
@@ -213,8 +268,38 @@ export async function initRuntime(options: RuntimeOptions = {}): Promise<Runtime
     );
     threadedFallback = undefined;
   }
-  if (options.verbose) console.error(`[hybridspike] tensor backend: ${current}, ${threads} thread(s)`);
-  return { backend: current, threads };
+  const kernels = kernelsOf(current);
+  if (kernelPath === 'native' && 'why' in native)
+    throw new HybridSpikeError(
+      'BACKEND_UNAVAILABLE',
+      `HYBRIDSPIKE_KERNELS=native, but the native kernels are unavailable: ${native.why}.`,
+    );
+  if (kernelPath === 'native' && current !== 'wasm')
+    throw new HybridSpikeError(
+      'BACKEND_UNAVAILABLE',
+      `the native kernels run under the wasm backend, not '${current}'; unset HYBRIDSPIKE_KERNELS or use the wasm backend.`,
+    );
+  if ('line' in native && current === 'wasm' && !nativeAnnounced && !process.env?.HYBRIDSPIKE_QUIET) {
+    nativeAnnounced = true;
+    console.error(`[hybridspike] native kernels: ${native.line}`);
+  }
+  if (options.verbose)
+    console.error(`[hybridspike] tensor backend: ${current}, ${threads} thread(s), kernels ${kernels}`);
+  return { backend: current, threads, kernels };
+}
+
+let nativeAnnounced = false;
+
+/** The name of what runs the heavy kernels on `backend` (see {@link RuntimeInfo.kernels}). */
+function kernelsOf(backend: BackendName): string {
+  if (backend === 'node') return 'tfjs-node';
+  if (backend === 'cpu') return 'cpu';
+  return 'kernels' in native ? native.kernels : 'wasm-simd';
+}
+
+/** What runs the heavy kernels now: `onednn-<version>`, `wasm-simd`, `cpu` or `tfjs-node`. */
+export function currentKernels(): string {
+  return kernelsOf(currentBackend());
 }
 
 async function backendThreads(backend: BackendName): Promise<number> {

@@ -8,7 +8,7 @@ import { has8Vgg } from '@hybridspike/blocks';
 import { loadMnistNpm, resizeDataset, subset } from '@hybridspike/data';
 import { Adam, fit } from '../src/index.js';
 
-const { backend, threads } = await initRuntime({ backend: 'wasm' });
+const { backend, threads, kernels } = await initRuntime({ backend: 'wasm' });
 const digits = resizeDataset(loadMnistNpm(), { height: 16, width: 16 }, 'bilinear');
 const pick = (n: number, stride: number) =>
   subset(
@@ -42,6 +42,7 @@ console.log(
   JSON.stringify({
     backend,
     threads,
+    kernels,
     losses: r.history.map((e) => e.loss),
     weights: hash(weights),
     logits: hash([logits]),
