@@ -4,6 +4,7 @@ export type { BackendName, RuntimeOptions } from './runtime.js';
 export { HybridSpikeError, check } from './errors.js';
 export type { HybridSpikeErrorCode } from './errors.js';
 export { Module } from './module.js';
+export type { RandomStream } from './module.js';
 export { Rng } from './rng.js';
 export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { NamedArray } from './safetensors.js';

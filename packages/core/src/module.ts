@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HybridSpikeError } from './errors.js';
 
+/** A random stream whose state a checkpoint keeps, so a resumed run draws the same numbers. */
+export interface RandomStream {
+  getRngState(): number[];
+  setRngState(state: number[]): void;
+}
+
 /**
  * A node of the model tree, PyTorch style: owns named trainable {@link Module.parameters},
  * non-trainable buffers (BatchNorm running statistics), child modules, a `training` flag and
@@ -129,6 +135,30 @@ export abstract class Module {
 
   /** Override in stateful modules: drop carried state. */
   protected onResetState(): void {}
+
+  /**
+   * The random streams the forward pass draws from (a rate encoder's), by dotted path: trainers
+   * save them in checkpoints and restore them on resume.
+   */
+  randomStreams(): Map<string, RandomStream> {
+    const out = new Map<string, RandomStream>();
+    for (const [path, m] of this.namedModules())
+      for (const [name, s] of m.ownRandomStreams()) out.set(path ? `${path}.${name}` : name, s);
+    return out;
+  }
+
+  /** Override in modules that draw random numbers outside their children. */
+  protected ownRandomStreams(): Map<string, RandomStream> {
+    return new Map();
+  }
+
+  /**
+   * What an export of this model records about it (its options, time steps), as string
+   * metadata; exporters add it to their files. Override to describe a model.
+   */
+  exportMetadata(): Record<string, string> {
+    return {};
+  }
 
   /** Frees every parameter and buffer of the tree. */
   dispose(): void {

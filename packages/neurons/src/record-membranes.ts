@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@hybridspike/core';
 import { SpikingNeuron } from './neuron.js';
 
@@ -42,4 +43,31 @@ export function recordMembranes<T>(
     }
   }
   return { result, records };
+}
+
+/**
+ * The tfjs side of an ONNX parity check that compares spikes: a function of NHWC inputs giving
+ * `model`'s eval-mode logits and each neuron layer's membrane by path. Pass it to `checkOnnx` of
+ * `@hybridspike/onnx/check` in place of the model.
+ *
+ * @example
+ * ```ts
+ * const report = await checkOnnx(debug.bytes, parityReference(model), x, { spikeOutputs: debug.spikeOutputs });
+ * ```
+ */
+export function parityReference(
+  model: Module,
+): (inputs: tf.Tensor) => { logits: Float32Array; layers: Map<string, MembraneRecord> } {
+  return (inputs) => {
+    const wasTraining = model.training;
+    model.eval();
+    try {
+      const { result, records } = recordMembranes(model, () =>
+        tf.tidy(() => model.forward(inputs).dataSync() as Float32Array),
+      );
+      return { logits: result, layers: records };
+    } finally {
+      model.train(wasTraining);
+    }
+  };
 }

@@ -1,7 +1,35 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, type Module } from '@hybridspike/core';
-import { recordMembranes } from '@hybridspike/neurons';
+import { HybridSpikeError, Module } from '@hybridspike/core';
 import type * as Ort from 'onnxruntime-node';
+
+/** One neuron layer as the tfjs side saw it: membrane potentials (time-major NHWC) and threshold. */
+export interface ParityLayer {
+  h: Float32Array;
+  shape: number[];
+  threshold: number;
+}
+
+/**
+ * The tfjs side of a parity check: the logits of `inputs` and, for spike comparison, each neuron
+ * layer's membrane by module path (`parityReference(model)` of `@hybridspike/neurons` gives both).
+ */
+export type OnnxReference = (inputs: tf.Tensor) => {
+  logits: Float32Array;
+  layers?: Map<string, ParityLayer>;
+};
+
+/** A model as a reference: its eval-mode logits, no layers. */
+function logitsOnly(model: Module): OnnxReference {
+  return (inputs) => {
+    const wasTraining = model.training;
+    model.eval();
+    try {
+      return { logits: tf.tidy(() => model.forward(inputs).dataSync() as Float32Array) };
+    } finally {
+      model.train(wasTraining);
+    }
+  };
+}
 
 /** Result of {@link checkOnnx}: the tfjs model (eval mode) against onnxruntime on the same inputs. */
 export interface OnnxCheckReport {
@@ -58,12 +86,14 @@ function toNCHW(data: Float32Array, shape: number[]): Float32Array {
 }
 
 /**
- * Runs `bytes` in onnxruntime (CPU) and `model` in tfjs eval mode on `inputs` (NHWC
- * `[N, H, W, C]`) and compares logits and, for exports made with `debugSpikes`, every spike.
+ * Runs `bytes` in onnxruntime (CPU) and the tfjs side on `inputs` (NHWC `[N, H, W, C]`) and
+ * compares logits and, for exports made with `debugSpikes`, every spike. The tfjs side is a
+ * model (eval-mode logits) or an {@link OnnxReference} that also gives each neuron layer's
+ * membrane (needed to compare spikes): `checkOnnx(bytes, parityReference(model), x, ...)`.
  */
 export async function checkOnnx(
   bytes: Uint8Array,
-  model: Module,
+  reference: Module | OnnxReference,
   inputs: tf.Tensor,
   options: { tolerance?: number; spikeOutputs?: { path: string; name: string }[] } = {},
 ): Promise<OnnxCheckReport> {
@@ -82,15 +112,13 @@ export async function checkOnnx(
   const results = await session.run(feeds, ['logits', ...spikeOutputs.map((s) => s.name)]);
   const ortLogits = results.logits!.data as Float32Array;
 
-  const wasTraining = model.training;
-  model.eval();
-  let recorded: ReturnType<typeof recordMembranes<Float32Array>>;
-  try {
-    recorded = recordMembranes(model, () => tf.tidy(() => model.forward(inputs).dataSync() as Float32Array));
-  } finally {
-    model.train(wasTraining);
-  }
-  const tfLogits = recorded.result;
+  const tfSide = (reference instanceof Module ? logitsOnly(reference) : reference)(inputs);
+  if (spikeOutputs.length && !tfSide.layers)
+    throw new HybridSpikeError(
+      'BAD_OPTIONS',
+      'comparing spikes (spikeOutputs) needs the membranes of the tfjs side: pass parityReference(model) from @hybridspike/neurons instead of the model.',
+    );
+  const tfLogits = tfSide.logits;
   if (tfLogits.length !== ortLogits.length)
     throw new HybridSpikeError(
       'BAD_SHAPE',
@@ -105,7 +133,7 @@ export async function checkOnnx(
   let tieMismatches = 0;
   let nonTieMismatches = 0;
   for (const { path, name } of spikeOutputs) {
-    const rec = recorded.records.get(path);
+    const rec = tfSide.layers!.get(path);
     if (!rec) continue;
     const th = rec.threshold;
     const hN = toNCHW(rec.h, rec.shape);

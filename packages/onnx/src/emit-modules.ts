@@ -1,5 +1,4 @@
 import { isOnnxExportable, type Module, type OnnxLowering } from '@hybridspike/core';
-import type { SpikeDecoder, SpikeEncoder } from '@hybridspike/encoders';
 import {
   foldValue,
   notExportable,
@@ -8,7 +7,7 @@ import {
   type EmitContext,
   type Value,
 } from './emit-context.js';
-import { emitDecoder, emitEncoder } from './emit-spiking.js';
+import { emitPart } from './emit-spiking.js';
 
 /** The exporter as the {@link OnnxLowering} that self-lowering components receive. */
 export function lowering(ctx: EmitContext): OnnxLowering {
@@ -16,8 +15,8 @@ export function lowering(ctx: EmitContext): OnnxLowering {
     g: ctx.g,
     pathOf: (m) => pathOf(ctx, m),
     emit: (m, x) => emit(ctx, m, x),
-    encode: (enc, owner, x) => emitEncoder(ctx, enc as SpikeEncoder, owner, x),
-    decode: (dec, owner, s) => emitDecoder(ctx, dec as SpikeDecoder, owner, s),
+    encode: (enc, owner, x) => emitPart(ctx, enc, owner, x, 'encoder'),
+    decode: (dec, owner, s) => emitPart(ctx, dec, owner, s, 'decoder'),
     fold: (v) => foldValue(ctx, v),
     unfold: (v, T) => unfoldValue(ctx, v, T),
     notExportable: (m, why) => notExportable(ctx, m, why),

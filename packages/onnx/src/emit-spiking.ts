@@ -1,22 +1,26 @@
-import type { SpikeDecoder, SpikeEncoder } from '@hybridspike/encoders';
 import { isOnnxExportable, type Module } from '@hybridspike/core';
 import { notExportable, type EmitContext, type Value } from './emit-context.js';
 
 /**
- * Encoder `[N, ...] -> [T, N, ...]` / decoder `[T, N, ...] -> [N, ...]`: each lowers itself
- * (`toOnnx`, beside its definition, built-in or a plugin's). Rate coding has none: its random
- * draws cannot be reproduced by a runtime.
+ * A spike encoder `[N, ...] -> [T, N, ...]` or decoder `[T, N, ...] -> [N, ...]` owned by `owner`:
+ * like every component it lowers itself (`toOnnx`, the OnnxExportable interface of core, beside
+ * its definition, built-in or a plugin's); the exporter knows no encoder or decoder type. One
+ * without a lowering (rate coding: its random draws cannot be reproduced by a runtime) is refused.
  */
-export function emitEncoder(ctx: EmitContext, enc: SpikeEncoder, owner: Module, x: Value): Value {
-  if (isOnnxExportable(enc)) return enc.toOnnx(ctx.lower, x);
+export function emitPart(
+  ctx: EmitContext,
+  part: unknown,
+  owner: Module,
+  x: Value,
+  role: 'encoder' | 'decoder',
+): Value {
+  if (isOnnxExportable(part)) return part.toOnnx(ctx.lower, x);
+  const kind = String((part as { kind?: unknown } | null)?.kind ?? 'unknown');
   return notExportable(
     ctx,
     owner,
-    `its '${enc.kind}' encoder draws random numbers or is unknown to the exporter; use a bitplane, latency or temporal-bit encoder`,
+    role === 'encoder'
+      ? `its '${kind}' encoder draws random numbers or is unknown to the exporter; use a bitplane, latency or temporal-bit encoder`
+      : `decoder '${kind}' is unknown to the exporter`,
   );
-}
-
-export function emitDecoder(ctx: EmitContext, dec: SpikeDecoder, owner: Module, s: Value): Value {
-  if (isOnnxExportable(dec)) return dec.toOnnx(ctx.lower, s);
-  return notExportable(ctx, owner, `decoder '${dec.kind}' is unknown to the exporter`);
 }

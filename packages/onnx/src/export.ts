@@ -55,14 +55,12 @@ export function exportOnnxDetailed(model: Module, options: ExportOptions): Expor
   g.fresh('input');
   const out = emit(ctx, model, { name: 'input', shape: ['N', C, H, W] });
   const logits = g.op('Identity', [out.name], {}, 'logits');
-  const config = (model as Module & { config?: unknown }).config;
-  const timeSteps = (model as Module & { timeSteps?: number }).timeSteps;
   const metadata: Record<string, string> = {
     'hybridspike.version': EXPORTER_VERSION,
     'hybridspike.layout': 'NCHW',
     'hybridspike.input_shape': JSON.stringify([C, H, W]),
-    ...(config ? { 'hybridspike.config': JSON.stringify(config) } : {}),
-    ...(timeSteps !== undefined ? { 'hybridspike.T': String(timeSteps) } : {}),
+    // The model describes itself (its options, time steps): Module.exportMetadata().
+    ...model.exportMetadata(),
     // Which debug output is which layer (module path), for viewers such as the web page.
     ...(ctx.debugSpikes ? { [SPIKE_OUTPUTS_KEY]: JSON.stringify(ctx.spikeOutputs) } : {}),
     ...options.metadata,

@@ -4,6 +4,7 @@ import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8ResNet, has8Vgg, type HybridModel } from '@hybridspike/blocks';
 import { BitPlaneEncoder, LatencyEncoder, RateEncoder, TemporalBitEncoder } from '@hybridspike/encoders';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parityReference } from '@hybridspike/neurons';
 import { checkOnnx } from './check.js';
 import { exportOnnxDetailed } from './export.js';
 import { decodeModel } from './proto.js';
@@ -19,7 +20,7 @@ async function parity(model: HybridModel, size: number, batches = [32, 1, 7]) {
   const reports = [];
   for (const [i, n] of batches.entries()) {
     const x = tf.randomUniform([n, size, size, model.inChannels], 0, 1, 'float32', 100 + i);
-    reports.push(await checkOnnx(bytes, model, x, { spikeOutputs }));
+    reports.push(await checkOnnx(bytes, parityReference(model), x, { spikeOutputs }));
   }
   return { bytes, reports, spikeOutputs };
 }
@@ -132,12 +133,12 @@ describe('ONNX export', () => {
     m.eval();
     const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 11);
     const debug = exportOnnxDetailed(m, { inputShape: [1, 8, 8], debugSpikes: true });
-    const same = await checkOnnx(debug.bytes, m, x, { spikeOutputs: debug.spikeOutputs });
+    const same = await checkOnnx(debug.bytes, parityReference(m), x, { spikeOutputs: debug.spikeOutputs });
     expect(same.ok).toBe(true);
     // Change the tfjs model after export: the first conv's weights no longer match.
     const w = m.parameters().get('blocks.0.snn.conv.weight')!;
     w.assign(tf.mul(w, -1.5));
-    const r = await checkOnnx(debug.bytes, m, x, { spikeOutputs: debug.spikeOutputs });
+    const r = await checkOnnx(debug.bytes, parityReference(m), x, { spikeOutputs: debug.spikeOutputs });
     expect(r.ok).toBe(false);
     expect(r.nonTieMismatches).toBeGreaterThan(0);
     expect(r.tiedSamples).toBeLessThan(6);

@@ -4,6 +4,7 @@ import { useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import '@hybridspike/plugin-example';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parityReference } from '@hybridspike/neurons';
 import { checkOnnx } from './check.js';
 import { exportOnnxDetailed } from './export.js';
 
@@ -39,7 +40,9 @@ describe("a plugin's components train and export like built-in ones", () => {
     expect(changed.length, names.join(',')).toBeGreaterThan(0);
     model.eval();
     const debug = exportOnnxDetailed(model, { inputShape: [1, 8, 8], debugSpikes: true });
-    const report = await checkOnnx(debug.bytes, model, x, { spikeOutputs: debug.spikeOutputs });
+    const report = await checkOnnx(debug.bytes, parityReference(model), x, {
+      spikeOutputs: debug.spikeOutputs,
+    });
     expect(report.ok, JSON.stringify(report)).toBe(true);
     expect(report.argmaxAgreement).toBe(1);
   });

@@ -15,7 +15,7 @@ const arg = (name: string, d: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1]! : d;
 const C = Number(arg('--channels', '1'));
 const steps = Number(arg('--steps', '3'));
-const { backend, threads, kernels } = await initRuntime();
+const { backend, threads, kernels: kernelPath } = await initRuntime();
 const B = 32;
 
 /** Kernel name -> category of the issue's profile. */
@@ -74,7 +74,7 @@ const rows = cats
   .sort((a, b) => b[1] - a[1]);
 const kernels = rows.reduce((a, [, ms]) => a + ms, 0);
 console.log(
-  `backend ${backend} (${threads} threads, kernels ${kernels}); has8Vgg b16, ${C} channel(s), batch ${B}; one training step (fwd + bwd + Adam), median of ${steps} under tf.profile (which adds overhead)`,
+  `backend ${backend} (${threads} threads, kernels ${kernelPath}); has8Vgg b16, ${C} channel(s), batch ${B}; one training step (fwd + bwd + Adam), median of ${steps} under tf.profile (which adds overhead)`,
 );
 console.log('| category | ms | share |');
 console.log('|---|---|---|');

@@ -1,5 +1,8 @@
 export { fit } from './fit.js';
 export type { FitOptions, FitResult, EpochLog, BatchLog, RngHolder } from './fit.js';
+export { CallbackList } from './callbacks.js';
+export type { Callback, FitState } from './callbacks.js';
+export { checkpoints, earlyStopping, progress, validation } from './fit-callbacks.js';
 export { evaluate } from './evaluate.js';
 export type { EvaluateResult } from './evaluate.js';
 export { Adam, AdamW, SGD, adamOptions, sgdOptions } from './optimizers.js';

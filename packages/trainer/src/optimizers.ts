@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimdModule, HybridSpikeError, parseOptions, type SimdExports } from '@hybridspike/core';
 import { z } from 'zod';
-import { ADAM_WASM } from './adam-wasm.generated.js';
+import { ADAM_WASM } from './simd/adam.generated.js';
 
 interface AdamExports extends SimdExports {
   /** p, g, m, v, pOut, mOut, vOut, n, then the float32 constants and the two flags. */

@@ -6,6 +6,7 @@ import {
   Module,
   type OnnxLowering,
   type OnnxValue,
+  type RandomStream,
 } from '@hybridspike/core';
 import type { Branch } from '../fusion.js';
 import { encodeSpikes, perStep, perStepOnnx, type EncodeDecodeBlock } from '../snn-blocks.js';
@@ -88,6 +89,19 @@ export abstract class HybridModel extends Module {
   /** Time steps of the SNN side. */
   get timeSteps(): number {
     return this.spec.encoder.steps;
+  }
+
+  /** The encoder's random stream (rate coding draws from one), when it has one. */
+  protected override ownRandomStreams(): Map<string, RandomStream> {
+    const enc = this.spec.encoder as SpikingSpec['encoder'] & Partial<RandomStream>;
+    return typeof enc.getRngState === 'function' && typeof enc.setRngState === 'function'
+      ? new Map([['encoder', enc as RandomStream]])
+      : new Map();
+  }
+
+  /** The model's options and time steps, for exported files. */
+  override exportMetadata(): Record<string, string> {
+    return { 'hybridspike.config': JSON.stringify(this.config), 'hybridspike.T': String(this.timeSteps) };
   }
 
   /** NHWC images `[B, H, W, C]` -> logits `[B, classes]`. */
