@@ -1,5 +1,5 @@
 import type { Run } from '@hybridspike/tracking';
-import { TAG } from './run-trial.js';
+import { TAG } from './trial/index.js';
 import type { LoadedSweep, Trial } from './sweep.js';
 
 /** Mean, sample standard deviation (0 for one value) and count of a metric over seeds. */

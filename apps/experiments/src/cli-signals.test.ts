@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openSweep } from './context.js';
-import { runTrial } from './run-trial.js';
+import { runTrial } from './trial/index.js';
 
 const CLI = fileURLToPath(new URL('./cli.ts', import.meta.url));
 const SWEEP = `name: sig

@@ -9,7 +9,7 @@ import { loadCheckpoint } from '@hybridspike/core/node';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { formatReproduce, reproduce } from './reproduce.js';
-import { exportAndCheck, exportChecked, loadTrialModel, runTrial } from './run-trial.js';
+import { exportAndCheck, exportChecked, loadTrialModel, runTrial, TrialRecord } from './trial/index.js';
 import { exportBest, runSweep, TRIAL_LOCKED_EXIT } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash } from './config.js';
@@ -246,7 +246,7 @@ program
   .addOption(pluginsOption())
   .action(async (runId: string, o) => {
     const { ws, trial } = await trialOfRun(runId, o.root, o.plugins);
-    const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
+    const { model, test } = await loadTrialModel(TrialRecord.of(ws.tracker, runId), trial);
     console.log(JSON.stringify(evaluate(model, test)));
   });
 
@@ -273,10 +273,11 @@ program
   .action(async (runId: string | undefined, o) => {
     if (runId) {
       const { ws, trial } = await trialOfRun(runId, o.root, o.plugins);
-      const { model, test } = await loadTrialModel(ws.tracker, runId, trial);
+      const record = TrialRecord.of(ws.tracker, runId);
+      const { model, test } = await loadTrialModel(record, trial);
       const out = o.out ?? userPath(`${runId}.onnx`);
       // The file first: if it cannot be written, the run records nothing.
-      const { report } = await exportAndCheck(ws.tracker, runId, model, test, o.samples, (bytes) =>
+      const { report } = await exportAndCheck(record, model, test, o.samples, (bytes) =>
         writeFileSync(out, bytes),
       );
       console.log(JSON.stringify({ out, ...report }, null, 2));

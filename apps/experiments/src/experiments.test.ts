@@ -9,13 +9,13 @@ import { buildData } from './build.js';
 import { normalizeRefs, trialConfig } from './config.js';
 import { openSweep, workspace } from './context.js';
 import { REPO_ROOT, repoRelative } from './paths.js';
-import { lockTrial } from './trial-lock.js';
-import { trialCheckpointDir } from './trial-run.js';
+import { lockTrial } from './trial/index.js';
+import { trialCheckpointDir } from './trial/index.js';
 import { spawnSync } from 'node:child_process';
 import { k8sManifest, slurmScript } from './emit.js';
 import { writeReport } from './report.js';
 import { reproduce } from './reproduce.js';
-import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG } from './run-trial.js';
+import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG, TrialRecord } from './trial/index.js';
 import { evaluate, latestCheckpoint } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { writeWebModel } from './web-model.js';
@@ -194,7 +194,10 @@ describe('running sweeps', () => {
     });
     expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
     // The logged test accuracy is what the logged weights score on the test set, recomputed.
-    const { model, test } = await loadTrialModel(ws.tracker, run.info.runId, loaded.trials[0]!);
+    const { model, test } = await loadTrialModel(
+      TrialRecord.of(ws.tracker, run.info.runId),
+      loaded.trials[0]!,
+    );
     const rescored = evaluate(model, test, { batchSize: 32 });
     model.dispose();
     expect(run.metrics.test_accuracy).toBe(rescored.accuracy);
@@ -218,18 +221,10 @@ describe('running sweeps', () => {
     expect(redo.runId).not.toBe(run.info.runId);
     expect((third.get(1) as { skipped: boolean }).skipped).toBe(true);
     // An export whose file cannot be written records nothing in the run.
-    const other = await loadTrialModel(
-      ws.tracker,
-      (third.get(1) as { runId: string }).runId,
-      loaded.trials[1]!,
-    );
-    const fail = exportAndCheck(
-      ws.tracker,
-      (third.get(1) as { runId: string }).runId,
-      other.model,
-      other.test,
-      4,
-      (bytes) => writeFileSync(join(root, 'no', 'such', 'x.onnx'), bytes),
+    const otherRecord = TrialRecord.of(ws.tracker, (third.get(1) as { runId: string }).runId);
+    const other = await loadTrialModel(otherRecord, loaded.trials[1]!);
+    const fail = exportAndCheck(otherRecord, other.model, other.test, 4, (bytes) =>
+      writeFileSync(join(root, 'no', 'such', 'x.onnx'), bytes),
     );
     await expect(fail).rejects.toThrow(/ENOENT/);
     other.model.dispose();

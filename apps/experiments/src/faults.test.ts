@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { freshTrialWorkspace, sweepFile, tiny } from './__tests__/sweeps.js';
 import { openSweep } from './context.js';
 import { reproduce } from './reproduce.js';
-import { runTrial, TAG } from './run-trial.js';
+import { runTrial, TAG } from './trial/index.js';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { loadSweep } from './sweep.js';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { bestOf, groupStat, groupTrials, runsByHash, type ConfigGroup, type Stat } from './aggregate.js';
 import { axisChart, energyScatter, renderSvg } from './plots.js';
 import type { LoadedSweep } from './sweep.js';
-import { SOURCE_TAGS, TAG } from './run-trial.js';
+import { SOURCE_TAGS, TAG } from './trial/index.js';
 
 export interface ReportResult {
   markdown: string;

@@ -6,7 +6,7 @@ import { invokingDir } from './paths.js';
 import { loadPlugins } from './plugins.js';
 import { allowedRecordPlugins, readRunRecord, recordedPlugins } from './run-record.js';
 import { packageVersions } from './provenance.js';
-import { runTrial, TAG } from './run-trial.js';
+import { runTrial, TAG } from './trial/index.js';
 
 /** Metrics that measure the machine, not the model: never compared. */
 const TIMING = new Set(['images_per_second', 'train_seconds']);

@@ -12,8 +12,9 @@ import {
   loadTrialModel,
   runTrial,
   TAG,
+  TrialRecord,
   type TrialOutcome,
-} from './run-trial.js';
+} from './trial/index.js';
 import type { LoadedSweep, Trial } from './sweep.js';
 
 export interface SweepRunOptions {
@@ -181,7 +182,7 @@ export async function exportBest(
   }
   let loadedModel: Awaited<ReturnType<typeof loadTrialModel>>;
   try {
-    loadedModel = await loadTrialModel(ws.tracker, runId, best.trial);
+    loadedModel = await loadTrialModel(TrialRecord.of(ws.tracker, runId), best.trial);
   } catch (e) {
     if (!(e instanceof TrackingError) || e.errorCode !== 'RESOURCE_DOES_NOT_EXIST') throw e;
     throw new HybridSpikeError(
@@ -193,8 +194,7 @@ export async function exportBest(
   const { model, test } = loadedModel;
   try {
     const { report } = await exportAndCheck(
-      ws.tracker,
-      runId,
+      TrialRecord.of(ws.tracker, runId),
       model,
       test,
       best.trial.config.export.checkSamples,

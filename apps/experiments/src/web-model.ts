@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exportOnnxDetailed } from '@hybridspike/onnx';
 import type { Tracker } from '@hybridspike/tracking';
-import { loadTrialModel } from './run-trial.js';
+import { loadTrialModel, TrialRecord } from './trial/index.js';
 import { findBestRun } from './sweep-runner.js';
 import type { LoadedSweep } from './sweep.js';
 
@@ -36,7 +36,7 @@ export async function writeWebModel(
     );
   const samples = options.samples ?? 20;
   const runId = best.run.info.runId;
-  const { model, test } = await loadTrialModel(tracker, runId, best.trial);
+  const { model, test } = await loadTrialModel(TrialRecord.of(tracker, runId), best.trial);
   try {
     const m = best.run.metrics;
     const { bytes } = exportOnnxDetailed(model, {
