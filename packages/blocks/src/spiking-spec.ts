@@ -1,8 +1,13 @@
-import { HybridSpikeError, registry, type ComponentRef } from '@hybridspike/core';
-import { BitPlaneDecoder, RateDecoder, type SpikeDecoder, type SpikeEncoder } from '@hybridspike/encoders';
-import '@hybridspike/encoders/plugin';
-import type { SpikingNeuron } from '@hybridspike/neurons';
-import '@hybridspike/neurons/plugin';
+import { HybridSpikeError, type ComponentRef } from '@hybridspike/core';
+import {
+  BitPlaneDecoder,
+  createDecoder,
+  createEncoder,
+  RateDecoder,
+  type SpikeDecoder,
+  type SpikeEncoder,
+} from '@hybridspike/encoders';
+import { createNeuron, type SpikingNeuron } from '@hybridspike/neurons';
 
 /** How the SNN side of every block encodes, spikes and decodes. */
 export interface SpikingSpec {
@@ -30,17 +35,16 @@ function isObject<T>(v: unknown, method: string): v is T {
 export function resolveSpiking(options: SpikingOptions = {}): SpikingSpec {
   const encoder = isObject<SpikeEncoder>(options.encoder, 'encode')
     ? options.encoder
-    : registry.create('encoder', (options.encoder as ComponentRef | string | undefined) ?? 'bitplane');
+    : createEncoder((options.encoder as ComponentRef | string | undefined) ?? 'bitplane');
   let decoder: SpikeDecoder;
   if (isObject<SpikeDecoder>(options.decoder, 'decode')) decoder = options.decoder;
-  else if (options.decoder !== undefined)
-    decoder = registry.create('decoder', options.decoder as ComponentRef | string);
+  else if (options.decoder !== undefined) decoder = createDecoder(options.decoder as ComponentRef | string);
   else if (encoder.kind === 'bitplane') {
-    const o = (encoder as unknown as { options: { bits: number; order: 'msb' | 'lsb' } }).options;
+    const o = (encoder as SpikeEncoder & { options: { bits: number; order: 'msb' | 'lsb' } }).options;
     decoder = new BitPlaneDecoder({ bits: o.bits, order: o.order });
   } else decoder = new RateDecoder();
   const neuronRef = options.neuron ?? 'lif';
-  const neuron = () => registry.create('neuron', neuronRef) as SpikingNeuron;
+  const neuron = () => createNeuron(neuronRef);
   neuron(); // fail early on bad neuron options
   if (decoder.kind === 'bitplane') {
     const bits = (decoder as BitPlaneDecoder).options.bits;

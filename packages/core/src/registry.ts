@@ -127,6 +127,34 @@ export class Registry {
     return this.get(kind, name).create(options) as Product<K & string>;
   }
 
+  /**
+   * Builds `kind:name` from the registry, or else from `builtins` (a package's own entries, so
+   * that its components resolve by name with no registration side effect; its plugin entry
+   * registers the same entries for plugins and listings). Unknown names fail listing both.
+   */
+  createFrom<K extends ComponentKind>(
+    kind: K,
+    ref: ComponentRef | string,
+    builtins: readonly ComponentEntry[],
+  ): Product<K & string> {
+    const name = typeof ref === 'string' ? ref : ref?.name;
+    const builtin = builtins.find((e) => e.kind === kind && e.name === name);
+    if (typeof name !== 'string' || this.has(kind, name) || !builtin) {
+      if (typeof name === 'string' && !this.has(kind, name) && !builtin) {
+        const known = [
+          ...new Set([...this.names(kind), ...builtins.filter((e) => e.kind === kind).map((e) => e.name)]),
+        ].sort();
+        throw new HybridSpikeError(
+          'UNKNOWN_COMPONENT',
+          `unknown ${kind} '${name}'. Registered ${kind}s: ${known.join(', ') || '(none)'}.`,
+        );
+      }
+      return this.create(kind, ref);
+    }
+    const { name: _, ...rest } = typeof ref === 'string' ? { name } : ref;
+    return builtin.create(parseOptions(builtin.options, rest, `${kind} '${name}'`)) as Product<K & string>;
+  }
+
   /** Removes a component (for tests and hot reload). */
   unregister(kind: string, name: string): boolean {
     return this.entries.get(kind)?.delete(name) ?? false;

@@ -11,55 +11,43 @@ import {
 import { z } from 'zod';
 import { DEFAULT_ALPHA, makePlaneSurrogate, type BitPlaneSurrogate } from './bitplane-surrogates.js';
 import { bitPlanesOnnx, rescaleOnnx } from './onnx-lowering.js';
-import { planeSurrogateBackwardOnHeap } from './plane-surrogate-wasm.js';
-import { encodePlanesOnHeap } from './planes-wasm.js';
+import { planeSurrogateBackwardOnHeap } from './simd/plane-surrogate.js';
+import { encodePlanesOnHeap } from './simd/planes.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SameOptions, SpikeEncoder } from './types.js';
+import type { SpikeEncoder } from './types.js';
 
-/** Options of {@link BitPlaneEncoder}; the schema is also what configs and sweep files use. */
-export const bitPlaneOptions = z.object({
-  /** Number of planes T (levels 0..2^bits-1). */
-  bits: z.number().int().min(1).max(16).default(8),
-  /** 'msb': t = 0 carries the most significant plane. */
-  order: z.enum(['msb', 'lsb']).default('msb'),
-  rescale: rescaleOption,
-  surrogate: z.enum(['fourier', 'sigsine', 'tanhsine']).default('fourier'),
-  /** fourier: number of odd harmonics (integer >= 1); sigsine/tanhsine: slope (default -10). */
-  alpha: z.number().optional(),
-  /** Scale plane k's gradient by k / 2^(bits-1-k) (damps the low-order planes). */
-  orderAware: z.boolean().default(true),
-  /** Constant of the authors' fourier derivative; 0 gives the series' exact derivative. */
-  fourierOffset: z.number().default(0.5),
-});
-/**
- * Options of {@link BitPlaneEncoder} (DESIGN 4.1). With `c = 2^k` for plane k and `q = x01 * 255`:
- * `fourier` `g_k = fourierOffset - sum over odd n < 2 alpha of (2/c) cos(pi n q / c)`;
- * `sigsine` `g_k = sigmoid'(u) alpha pi/c cos(pi q / c)` and `tanhsine` `0.5 sech(u)^2 alpha pi/c cos(pi q/c)`
- * with `u = alpha sin(pi q / c)`; `dL/dq = sum_k g_k dL/db_k`.
- */
-export interface BitPlaneOptions {
+/** The fields of {@link bitPlaneOptions}, each documented once (editors show it from `dist`). */
+export const bitPlaneFields = {
   /** Number of planes, which is also the number of time steps T (levels 0..2^bits-1). Default 8. */
-  bits?: number;
+  bits: z.number().int().min(1).max(16).default(8),
   /** `'msb'` (default): time step 0 carries the most significant plane; `'lsb'`: the least. */
-  order?: 'msb' | 'lsb';
+  order: z.enum(['msb', 'lsb']).default('msb'),
   /**
    * Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless every value
    * already lies in [0, 1]; `'sample'` min-max per sample; `'none'` as is. A constant tensor maps to ones.
    */
-  rescale?: 'tensor' | 'sample' | 'none';
-  /** Surrogate derivative of the staircase (see above). Default `'fourier'`, the authors' default. */
-  surrogate?: 'fourier' | 'sigsine' | 'tanhsine';
+  rescale: rescaleOption,
+  /** Surrogate derivative of the staircase (see {@link BitPlaneOptions}). Default `'fourier'`, the authors' default. */
+  surrogate: z.enum(['fourier', 'sigsine', 'tanhsine']).default('fourier'),
   /** `fourier`: number of odd harmonics (integer >= 1, default 5); `sigsine`/`tanhsine`: the slope (default -10). */
-  alpha?: number;
+  alpha: z.number().optional(),
   /** Multiply plane k's gradient by `k / 2^(bits-1-k)` (plane 0 gets none; damps the low planes). Default true. */
-  orderAware?: boolean;
+  orderAware: z.boolean().default(true),
   /** The constant of the authors' fourier derivative (0.5, default); 0 is the series' exact derivative. */
-  fourierOffset?: number;
-}
+  fourierOffset: z.number().default(0.5),
+};
 
-// The schema above validates exactly these options: a compile-time check that the two agree.
-const schemaMatchesOptions: SameOptions<z.input<typeof bitPlaneOptions>, BitPlaneOptions> = true;
-void schemaMatchesOptions;
+/** The schema of {@link BitPlaneOptions}: what configs, sweep files and the constructor validate. */
+export const bitPlaneOptions: z.ZodObject<typeof bitPlaneFields> = z.object(bitPlaneFields);
+
+/**
+ * Options of {@link BitPlaneEncoder} (DESIGN 4.1), derived from {@link bitPlaneOptions}. With
+ * `c = 2^k` for plane k and `q = x01 * 255`: `fourier` `g_k = fourierOffset - sum over odd n <
+ * 2 alpha of (2/c) cos(pi n q / c)`; `sigsine` `g_k = sigmoid'(u) alpha pi/c cos(pi q / c)` and
+ * `tanhsine` `0.5 sech(u)^2 alpha pi/c cos(pi q/c)` with `u = alpha sin(pi q / c)`;
+ * `dL/dq = sum_k g_k dL/db_k`.
+ */
+export type BitPlaneOptions = z.input<typeof bitPlaneOptions>;
 export type ResolvedBitPlaneOptions = Required<z.output<typeof bitPlaneOptions>> & { alpha: number };
 
 /** Maps plane index k to time step t for the given order. */

@@ -11,25 +11,21 @@ import {
 } from '@hybridspike/core';
 import { z } from 'zod';
 import { planeAtStep } from './bitplane.js';
-import { weightedTimeSumOnHeap } from './planes-wasm.js';
-import type { SameOptions, SpikeDecoder } from './types.js';
+import { weightedTimeSumOnHeap } from './simd/planes.js';
+import type { SpikeDecoder } from './types.js';
 
-export const bitPlaneDecoderOptions = z.object({
-  bits: z.number().int().min(1).max(16).default(8),
-  order: z.enum(['msb', 'lsb']).default('msb'),
-});
-/** Options of {@link BitPlaneDecoder}: the encoder's `bits` and `order`, so the weights match. */
-export interface BitPlaneDecoderOptions {
+/** The fields of {@link bitPlaneDecoderOptions}, each documented once. */
+export const bitPlaneDecoderFields = {
   /** Number of planes = time steps. Default 8. */
-  bits?: number;
+  bits: z.number().int().min(1).max(16).default(8),
   /** `'msb'` (default): step 0 carries weight 2^(bits-1); `'lsb'`: weight 1. */
-  order?: 'msb' | 'lsb';
-}
-const decoderSchemaMatches: SameOptions<
-  z.input<typeof bitPlaneDecoderOptions>,
-  BitPlaneDecoderOptions
-> = true;
-void decoderSchemaMatches;
+  order: z.enum(['msb', 'lsb']).default('msb'),
+};
+/** The schema of {@link BitPlaneDecoderOptions}. */
+export const bitPlaneDecoderOptions: z.ZodObject<typeof bitPlaneDecoderFields> =
+  z.object(bitPlaneDecoderFields);
+/** Options of {@link BitPlaneDecoder}: the encoder's `bits` and `order`, so the weights match. */
+export type BitPlaneDecoderOptions = z.input<typeof bitPlaneDecoderOptions>;
 
 /** Integer weights `2^k` of each time step, in the encoder's order (divide by 2^bits - 1). */
 export function bitPlaneWeights(bits: number, order: 'msb' | 'lsb'): number[] {

@@ -20,3 +20,4 @@ export {
 export type { BitPlaneDecoderOptions } from './decoders.js';
 export { rescaleTo01 } from './rescale.js';
 export type { RescaleMode } from './rescale.js';
+export { createDecoder, createEncoder, ENCODER_ENTRIES } from './entries.js';

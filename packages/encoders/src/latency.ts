@@ -3,29 +3,26 @@ import { customGradOp, parseOptions, type OnnxLowering, type OnnxValue } from '@
 import { z } from 'zod';
 import { latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SameOptions, SpikeEncoder } from './types.js';
+import type { SpikeEncoder } from './types.js';
 
-export const latencyOptions = z.object({
-  steps: z.number().int().min(2).max(1024).default(8),
-  rescale: rescaleOption,
-  /** Emit a spike at t = T-1 for x01 == 0 too (default: no spike there). */
-  spikeOnZero: z.boolean().default(false),
-  /** Width (in steps) of the Gaussian bump whose derivative is the surrogate. */
-  sigma: z.number().positive().default(0.5),
-});
-/** Options of {@link LatencyEncoder}. */
-export interface LatencyOptions {
+/** The fields of {@link latencyOptions}, each documented once. */
+export const latencyFields = {
   /** Time steps T (at least 2). Default 8. */
-  steps?: number;
-  /** Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless all values lie in [0, 1]; `'sample'` per sample; `'none'` as is. */
-  rescale?: 'tensor' | 'sample' | 'none';
+  steps: z.number().int().min(2).max(1024).default(8),
+  /**
+   * Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless every value
+   * already lies in [0, 1]; `'sample'` min-max per sample; `'none'` as is. A constant tensor maps to ones.
+   */
+  rescale: rescaleOption,
   /** Emit a spike at t = T-1 where x01 == 0 too (default false: no spike there). */
-  spikeOnZero?: boolean;
+  spikeOnZero: z.boolean().default(false),
   /** Width (in steps) of the Gaussian bump whose time derivative is the surrogate. Default 0.5. */
-  sigma?: number;
-}
-const latencySchemaMatches: SameOptions<z.input<typeof latencyOptions>, LatencyOptions> = true;
-void latencySchemaMatches;
+  sigma: z.number().positive().default(0.5),
+};
+/** The schema of {@link LatencyOptions}. */
+export const latencyOptions: z.ZodObject<typeof latencyFields> = z.object(latencyFields);
+/** Options of {@link LatencyEncoder}. */
+export type LatencyOptions = z.input<typeof latencyOptions>;
 
 /**
  * Latency (time-to-first-spike) coding: one spike per element at

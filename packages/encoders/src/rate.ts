@@ -2,24 +2,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import { customGradOp, parseOptions, Rng } from '@hybridspike/core';
 import { z } from 'zod';
 import { rescaleTo01, rescaleOption } from './rescale.js';
-import type { SameOptions, SpikeEncoder } from './types.js';
+import type { SpikeEncoder } from './types.js';
 
-export const rateOptions = z.object({
-  steps: z.number().int().min(1).max(1024).default(8),
-  seed: z.number().int().default(0),
-  rescale: rescaleOption,
-});
-/** Options of {@link RateEncoder}. */
-export interface RateOptions {
+/** The fields of {@link rateOptions}, each documented once. */
+export const rateFields = {
   /** Time steps T. Default 8. */
-  steps?: number;
+  steps: z.number().int().min(1).max(1024).default(8),
   /** Seed of the Bernoulli draws: the same seed gives the same spikes. Default 0. */
-  seed?: number;
-  /** Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless all values lie in [0, 1]; `'sample'` per sample; `'none'` as is. */
-  rescale?: 'tensor' | 'sample' | 'none';
-}
-const rateSchemaMatches: SameOptions<z.input<typeof rateOptions>, RateOptions> = true;
-void rateSchemaMatches;
+  seed: z.number().int().default(0),
+  /**
+   * Mapping to [0, 1] first: `'tensor'` (default) min-max over the whole tensor unless every value
+   * already lies in [0, 1]; `'sample'` min-max per sample; `'none'` as is. A constant tensor maps to ones.
+   */
+  rescale: rescaleOption,
+};
+/** The schema of {@link RateOptions}. */
+export const rateOptions: z.ZodObject<typeof rateFields> = z.object(rateFields);
+/** Options of {@link RateEncoder}. */
+export type RateOptions = z.input<typeof rateOptions>;
 
 /**
  * Rate (Poisson/Bernoulli) coding: `s_t ~ Bernoulli(x01)` for T steps, from a seeded stream

@@ -1,26 +1,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
 import { z } from 'zod';
-import { BitPlaneEncoder, bitPlaneOptions, type BitPlaneOptions } from './bitplane.js';
+import { BitPlaneEncoder, bitPlaneFields } from './bitplane.js';
 import { LatencyEncoder } from './latency.js';
 import { bitPlanesOnnx, latencyOnnx, rescaleOnnx } from './onnx-lowering.js';
 import { rescaleTo01 } from './rescale.js';
-import type { SameOptions, SpikeEncoder } from './types.js';
+import type { SpikeEncoder } from './types.js';
 
-export const temporalBitOptions = bitPlaneOptions.extend({
-  /** Steps of the latency code appended after the bit planes. */
-  latencySteps: z.number().int().min(2).max(1024).default(8),
-  sigma: z.number().positive().default(0.5),
-});
-/** Options of {@link TemporalBitEncoder}: the bit-plane options, plus the latency code's. */
-export interface TemporalBitOptions extends BitPlaneOptions {
+/** The fields of {@link temporalBitOptions}: the bit-plane fields, plus the latency code's. */
+export const temporalBitFields = {
+  ...bitPlaneFields,
   /** Steps of the latency code appended after the planes (T = bits + latencySteps). Default 8. */
-  latencySteps?: number;
+  latencySteps: z.number().int().min(2).max(1024).default(8),
   /** Width of the latency code's Gaussian surrogate bump, in steps. Default 0.5. */
-  sigma?: number;
-}
-const temporalBitSchemaMatches: SameOptions<z.input<typeof temporalBitOptions>, TemporalBitOptions> = true;
-void temporalBitSchemaMatches;
+  sigma: z.number().positive().default(0.5),
+};
+/** The schema of {@link TemporalBitOptions}. */
+export const temporalBitOptions: z.ZodObject<typeof temporalBitFields> = z.object(temporalBitFields);
+/** Options of {@link TemporalBitEncoder}: the bit-plane options, plus the latency code's. */
+export type TemporalBitOptions = z.input<typeof temporalBitOptions>;
 
 /**
  * Temporal-bit coding (after Luu et al., arXiv 2512.03879): the `bits` bit planes of

@@ -24,6 +24,3 @@ declare module '@hybridspike/core' {
     decoder: SpikeDecoder;
   }
 }
-
-/** `true` when an options interface and its schema's input type agree exactly (compile-time check). */
-export type SameOptions<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

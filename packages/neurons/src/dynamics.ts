@@ -1,6 +1,6 @@
 import type { Surrogate } from './surrogates.js';
 import { simdLayout as layout } from '@hybridspike/core';
-import { lifKernel } from './lif-wasm.js';
+import { lifKernel } from './simd/lif-copy.js';
 
 /** The per-element constants of a neuron's charge / fire / reset loop (DESIGN.md 4.4). */
 export interface NeuronDynamics {

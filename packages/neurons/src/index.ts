@@ -12,5 +12,7 @@ declare module '@hybridspike/core' {
     surrogate: Surrogate;
   }
 }
-export { recordMembranes } from './record-membranes.js';
+export { parityReference, recordMembranes } from './record-membranes.js';
 export type { MembraneRecord } from './record-membranes.js';
+export { createNeuron, NEURON_ENTRIES } from './entries.js';
+export { SURROGATE_ENTRIES } from './surrogate-entries.js';

@@ -7,6 +7,6 @@ export {
   neuronBackwardJs,
   chargeCoefficients,
 } from './dynamics.js';
-export { lifKernel } from './lif-wasm.js';
+export { lifKernel } from './simd/lif-copy.js';
 export type { NeuronDynamics, ForwardResult, BackwardResult, BackwardInput } from './dynamics.js';
 export { unfusedNeuron, spikeFn, detach } from './reference.js';

@@ -11,7 +11,7 @@ import {
   type OnnxValue,
 } from '@hybridspike/core';
 import { chargeCoefficients, neuronBackward, neuronForward, type NeuronDynamics } from './dynamics.js';
-import { neuronBackwardOnHeap, neuronForwardOnHeap } from './lif-heap.js';
+import { neuronBackwardOnHeap, neuronForwardOnHeap } from './simd/lif-heap.js';
 import {
   neuronOptions,
   resolveSurrogate,
@@ -19,7 +19,6 @@ import {
   type ResolvedNeuronOptions,
 } from './options.js';
 import type { Surrogate } from './surrogates.js';
-import './surrogate-plugin.js';
 
 function checkNoNaN(d: ArrayLike<number>, who: string): void {
   for (let i = 0; i < d.length; i++) {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { heapSimdModule, type SimdExports, type TfjsHeap } from '@hybridspike/core';
-import { BATCH_NORM_WASM } from './batch-norm-wasm.generated.js';
+import { BATCH_NORM_WASM } from '../simd/batch-norm.generated.js';
 
 interface BatchNormExports extends SimdExports {
   applyEval(

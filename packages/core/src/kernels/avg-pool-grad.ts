@@ -7,7 +7,7 @@ import {
 } from '@tensorflow/tfjs-core';
 
 import type { WasmHeap } from './kernel-runner.js';
-import { AVG_POOL_GRAD_WASM } from './avg-pool-grad.generated.js';
+import { AVG_POOL_GRAD_WASM } from '../simd/avg-pool-grad.generated.js';
 import { heapSimdModule, type SimdExports } from '../simd/load.js';
 
 interface AvgPoolGradExports extends SimdExports {
