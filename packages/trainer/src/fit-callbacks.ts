@@ -1,7 +1,7 @@
 import { HybridSpikeError } from '@hybridspike/core';
 import { loadCheckpoint } from '@hybridspike/core/node';
 import { batchCount } from '@hybridspike/data';
-import type { Callback, FitState } from './callbacks.js';
+import type { Callback } from './callbacks.js';
 import { bestCheckpointPath, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { evaluate } from './evaluate.js';
 import type { EpochLog } from './fit-types.js';
