@@ -1,5 +1,5 @@
 import { ENERGY_MODEL } from '@hybridspike/blocks';
-import type { Tracker } from '@hybridspike/tracking';
+import type { Run, Tracker } from '@hybridspike/tracking';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bestOf, groupStat, groupTrials, runsByHash, type ConfigGroup, type Stat } from './aggregate.js';
@@ -90,71 +90,75 @@ export function headlineOf(groups: ConfigGroup[], metric: string): string {
   );
 }
 
-/**
- * Turns a sweep's runs into tables (per trial, and per configuration with mean ± std over
- * seeds), an opening sentence, one error-bar chart per axis and an accuracy-vs-energy scatter,
- * written to `outDir` and logged as artifacts of the sweep's one `<sweep>-report` run (updated
- * in place on every report). The spike raster of the best spiking configuration is copied beside them.
- */
-export async function writeReport(
-  tracker: Tracker,
-  experimentId: string,
-  loaded: LoadedSweep,
-  outDir: string,
-): Promise<ReportResult> {
-  const all = await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name });
-  const { finished, other } = runsByHash(all.filter((r) => r.tags[TAG.kind] === 'trial'));
-  const metric = loaded.sweep.best.metric;
-  const groups = groupTrials(loaded, finished);
-  const axes = [...new Set(loaded.trials.flatMap((t) => Object.keys(t.overrides)))];
+type Row = Record<string, string | number>;
 
-  const rows: Record<string, string | number>[] = loaded.trials.map((t) => {
+/** One row per trial: its axis values, status, the table's metrics and its run. */
+function trialRows(
+  loaded: LoadedSweep,
+  { finished, other }: ReturnType<typeof runsByHash>,
+  axes: string[],
+): Row[] {
+  return loaded.trials.map((t) => {
     const r = finished.get(t.hash);
-    const row: Record<string, string | number> = { trial: t.index };
-    for (const a of axes)
-      row[a] =
-        t.overrides[a] === undefined
-          ? ''
-          : typeof t.overrides[a] === 'object'
-            ? JSON.stringify(t.overrides[a])
-            : String(t.overrides[a]);
+    const row: Row = { trial: t.index };
+    for (const a of axes) {
+      const v = t.overrides[a];
+      row[a] = v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    }
     row.status = r ? 'FINISHED' : (other.get(t.hash)?.info.status ?? 'not run');
     for (const m of Object.keys(METRICS)) row[m] = r?.metrics[m] ?? '';
     row.run_id = r?.info.runId ?? other.get(t.hash)?.info.runId ?? '';
     return row;
   });
-  const summary = groups.map((g) => {
-    const s: Record<string, string | number> = { configuration: g.label, branch: g.branch, n: g.runs.length };
-    for (const m of [
-      'test_accuracy',
-      'best_val_accuracy',
-      'energy_pj',
-      'energy_ann_pj',
-      'energy_snn_pj',
-      'train_seconds',
-    ]) {
+}
+
+/** One row per configuration: mean and std over its seeds. */
+function summaryRows(groups: ConfigGroup[]): Row[] {
+  const metrics = [
+    'test_accuracy',
+    'best_val_accuracy',
+    'energy_pj',
+    'energy_ann_pj',
+    'energy_snn_pj',
+    'train_seconds',
+  ];
+  return groups.map((g) => {
+    const s: Row = { configuration: g.label, branch: g.branch, n: g.runs.length };
+    for (const m of metrics) {
       const st = groupStat(g, m);
       s[`${m}_mean`] = st?.mean ?? '';
       s[`${m}_std`] = st?.std ?? '';
     }
     return s;
   });
-  const headline = headlineOf(groups, metric);
+}
 
+/** Rows as CSV (header from the first row's keys). */
+function toCsv(rows: Row[], cols = Object.keys(rows[0] ?? {})): string {
+  return (
+    [cols.join(','), ...rows.map((r) => cols.map((c) => JSON.stringify(r[c] ?? '')).join(','))].join('\n') +
+    '\n'
+  );
+}
+
+/** The report as Markdown: headline, per-configuration table, energy model, per-trial table. */
+function markdownOf(
+  loaded: LoadedSweep,
+  headline: string,
+  groups: ConfigGroup[],
+  rows: Row[],
+  metric: string,
+): string {
   const cell = (k: string, v: string | number) =>
     typeof v === 'number' && METRICS[k] ? METRICS[k](v) : String(v);
   const cols = Object.keys(rows[0] ?? { trial: 0 });
   const title = (c: string) => COLUMN_TITLE[c] ?? c;
-  const summaryLines = [
-    '| configuration | branch | n | test acc % | val acc % | energy µJ (ANN + SNN) | train s |',
-    '|---|---|---|---|---|---|---|',
-    ...groups.map((g) => {
-      const st = (m: string) => groupStat(g, m);
-      const e = `${pm(st('energy_pj'), uj)} (${uj(st('energy_ann_pj')?.mean ?? 0)} + ${uj(st('energy_snn_pj')?.mean ?? 0)})`;
-      return `| ${g.label} | ${g.branch} | ${g.runs.length}/${g.trials.length} | ${pm(st('test_accuracy'), pct)} | ${pm(st('best_val_accuracy'), pct)} | ${e} | ${pm(st('train_seconds'), (v) => v.toFixed(0))} |`;
-    }),
-  ];
-  const markdown = [
+  const configurations = groups.map((g) => {
+    const st = (m: string) => groupStat(g, m);
+    const e = `${pm(st('energy_pj'), uj)} (${uj(st('energy_ann_pj')?.mean ?? 0)} + ${uj(st('energy_snn_pj')?.mean ?? 0)})`;
+    return `| ${g.label} | ${g.branch} | ${g.runs.length}/${g.trials.length} | ${pm(st('test_accuracy'), pct)} | ${pm(st('best_val_accuracy'), pct)} | ${e} | ${pm(st('train_seconds'), (v) => v.toFixed(1))} |`;
+  });
+  return [
     `# ${loaded.sweep.name}`,
     '',
     headline,
@@ -163,7 +167,9 @@ export async function writeReport(
     '',
     '## Per configuration (mean ± std over seeds)',
     '',
-    ...summaryLines,
+    '| configuration | branch | n | test acc % | val acc % | energy µJ (ANN + SNN) | train s |',
+    '|---|---|---|---|---|---|---|',
+    ...configurations,
     '',
     `Energy model: ${ENERGY_MODEL}. Counted on 8 test images per run, per inference. Model selection uses ${metric} (the validation set carved from the training data); the test set is evaluated once per run, after training.`,
     '',
@@ -174,28 +180,15 @@ export async function writeReport(
     ...rows.map((r) => `| ${cols.map((c) => cell(c, r[c]!)).join(' | ')} |`),
     '',
   ].join('\n');
-  const csv =
-    [cols.join(','), ...rows.map((r) => cols.map((c) => JSON.stringify(r[c] ?? '')).join(','))].join('\n') +
-    '\n';
-  const summaryCsv =
-    [
-      Object.keys(summary[0] ?? {}).join(','),
-      ...summary.map((s) =>
-        Object.values(s)
-          .map((v) => JSON.stringify(v))
-          .join(','),
-      ),
-    ].join('\n') + '\n';
+}
 
-  mkdirSync(outDir, { recursive: true });
-  const files: string[] = [];
-  const write = (name: string, data: string) => {
-    writeFileSync(join(outDir, name), data);
-    files.push(join(outDir, name));
-  };
-  write('table.md', markdown);
-  write('table.csv', csv);
-  write('summary.csv', summaryCsv);
+/** One error-bar chart per axis (seeds aside) and the accuracy-vs-energy scatter, as SVG files. */
+async function charts(
+  groups: ConfigGroup[],
+  axes: string[],
+  metric: string,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
   for (const a of axes.filter((x) => x !== 'seed')) {
     const pts = groups.flatMap((g) =>
       g.runs
@@ -203,7 +196,7 @@ export async function writeReport(
         .map((r) => ({ value: g.values[a] ?? '(base)', metric: r.run.metrics[metric]! })),
     );
     if (pts.length)
-      write(`axis-${a.replace(/[^\w.-]/g, '_')}.svg`, await renderSvg(axisChart(a, metric, pts)));
+      out[`axis-${a.replace(/[^\w.-]/g, '_')}.svg`] = await renderSvg(axisChart(a, metric, pts));
   }
   const scatter = groups.flatMap((g) => {
     const acc = groupStat(g, 'test_accuracy');
@@ -220,25 +213,35 @@ export async function writeReport(
         ]
       : [];
   });
-  if (scatter.length) write('accuracy-vs-energy.svg', await renderSvg(energyScatter(scatter)));
-  // The raster of the best configuration that spikes (the ANN twin has no neurons to show).
-  const bestSpiking = bestOf(
+  if (scatter.length) out['accuracy-vs-energy.svg'] = await renderSvg(energyScatter(scatter));
+  return out;
+}
+
+/** The spike raster of the best configuration that spikes (the ANN twin has none), or null. */
+async function bestRaster(tracker: Tracker, groups: ConfigGroup[], metric: string): Promise<string | null> {
+  const best = bestOf(
     groups.filter((g) => g.branch !== 'ann'),
     metric,
   );
-  if (bestSpiking) {
-    try {
-      write(
-        'raster-best.svg',
-        new TextDecoder().decode(await tracker.readArtifact(bestSpiking.run.info.runId, 'raster.svg')),
-      );
-    } catch {
-      /* a run logged before rasters existed */
-    }
+  if (!best) return null;
+  try {
+    return new TextDecoder().decode(await tracker.readArtifact(best.run.info.runId, 'raster.svg'));
+  } catch {
+    return null; // a run logged before rasters existed
   }
-  // One report run per sweep, updated in place.
+}
+
+/** Logs the report's files to the sweep's one `<sweep>-report` run, created once and updated in place. */
+async function logReportRun(
+  tracker: Tracker,
+  experimentId: string,
+  loaded: LoadedSweep,
+  all: Run[],
+  files: string[],
+  headline: string,
+): Promise<void> {
   const existing = all.find((r) => r.tags[TAG.kind] === 'report');
-  const reportRunId =
+  const runId =
     existing?.info.runId ??
     (
       await tracker.createRun(experimentId, {
@@ -246,8 +249,46 @@ export async function writeReport(
         tags: { [TAG.sweep]: loaded.sweep.name, [TAG.kind]: 'report', ...SOURCE_TAGS },
       })
     ).runId;
-  for (const f of files) await tracker.logArtifact(reportRunId, f, 'report');
-  await tracker.setTags(reportRunId, { 'hybridspike.headline': headline });
-  await tracker.endRun(reportRunId, 'FINISHED');
+  for (const f of files) await tracker.logArtifact(runId, f, 'report');
+  await tracker.setTags(runId, { 'hybridspike.headline': headline });
+  await tracker.endRun(runId, 'FINISHED');
+}
+
+/**
+ * Turns a sweep's runs into tables (per trial, and per configuration with mean ± std over
+ * seeds), an opening sentence, one error-bar chart per axis and an accuracy-vs-energy scatter,
+ * written to `outDir` and logged as artifacts of the sweep's one `<sweep>-report` run (updated
+ * in place on every report). The spike raster of the best spiking configuration is copied beside them.
+ */
+export async function writeReport(
+  tracker: Tracker,
+  experimentId: string,
+  loaded: LoadedSweep,
+  outDir: string,
+): Promise<ReportResult> {
+  const all = await tracker.searchRuns([experimentId], { [TAG.sweep]: loaded.sweep.name });
+  const byHash = runsByHash(all.filter((r) => r.tags[TAG.kind] === 'trial'));
+  const metric = loaded.sweep.best.metric;
+  const groups = groupTrials(loaded, byHash.finished);
+  const axes = [...new Set(loaded.trials.flatMap((t) => Object.keys(t.overrides)))];
+  const rows = trialRows(loaded, byHash, axes);
+  const summary = summaryRows(groups);
+  const headline = headlineOf(groups, metric);
+  const markdown = markdownOf(loaded, headline, groups, rows, metric);
+  const csv = toCsv(rows);
+  const raster = await bestRaster(tracker, groups, metric);
+  const contents: Record<string, string> = {
+    'table.md': markdown,
+    'table.csv': csv,
+    'summary.csv': toCsv(summary),
+    ...(await charts(groups, axes, metric)),
+    ...(raster ? { 'raster-best.svg': raster } : {}),
+  };
+  mkdirSync(outDir, { recursive: true });
+  const files = Object.entries(contents).map(([name, data]) => {
+    writeFileSync(join(outDir, name), data);
+    return join(outDir, name);
+  });
+  await logReportRun(tracker, experimentId, loaded, all, files, headline);
   return { markdown, csv, files, rows, summary, headline };
 }

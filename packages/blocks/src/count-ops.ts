@@ -3,7 +3,7 @@ import type { Module } from '@hybridspike/core';
 import { SpikingNeuron } from '@hybridspike/neurons';
 import { Conv2d } from './layers/conv2d.js';
 import { Linear } from './layers/linear.js';
-import { withOpRecorder } from './layers/op-recorder.js';
+import { withOpRecorder, type RecordedKind } from './layers/op-recorder.js';
 
 /** Energy per operation at 45 nm (Horowitz 2014), as SNN papers use them. */
 export const PICOJOULES_PER_MAC = 4.6;
@@ -82,6 +82,97 @@ export function spikeCountScale(d: ArrayLike<number>): number {
   return 0;
 }
 
+/** Per-layer counts keyed by path and kind, created on first use. */
+class LayerTally {
+  readonly byKey = new Map<string, LayerOps>();
+  entry(path: string, kind: LayerOps['kind'], domain: 'ann' | 'snn'): LayerOps {
+    const key = `${path}#${kind}`;
+    const e = this.byKey.get(key) ?? {
+      ...{ path, kind, domain, branch: branchOf(path) },
+      ...{ macs: 0, sops: 0, acs: 0, energyPicojoules: 0 },
+    };
+    this.byKey.set(key, e);
+    return e;
+  }
+}
+
+/** Accumulates one conv or linear layer's work: SOPs for spike-count inputs, else MACs. */
+function countLayer(
+  e: LayerOps,
+  layer: Module,
+  kind: RecordedKind,
+  input: tf.Tensor,
+  output: tf.Tensor,
+  scale: number,
+) {
+  if (kind === 'conv') {
+    const c = layer as Conv2d;
+    if (!scale) {
+      e.macs += (output.size / c.outChannels) * c.outChannels * c.kernel * c.kernel * c.inChannels;
+      return;
+    }
+    // Each output position sums the spikes in its window once per output channel.
+    const ones = tf.ones([c.kernel, c.kernel, c.inChannels, 1]);
+    const p = c.padding;
+    const pad: [[number, number], [number, number], [number, number], [number, number]] = [
+      [0, 0],
+      [p, p],
+      [p, p],
+      [0, 0],
+    ];
+    const hits = tf.conv2d(input as tf.Tensor4D, ones as tf.Tensor4D, c.stride, p ? pad : 'valid');
+    e.sops += tf.sum(hits).dataSync()[0]! * scale * c.outChannels;
+    return;
+  }
+  const inF = input.shape[input.rank - 1]!;
+  const outF = output.shape[output.rank - 1]!;
+  if (scale) e.sops += tf.sum(input).dataSync()[0]! * scale * outF;
+  else e.macs += (input.size / inF) * inF * outF;
+}
+
+/** Runs `model` on `x` in eval mode with every layer's work recorded into `tally`. */
+function recordForward(model: Module, x: tf.Tensor, tally: LayerTally): void {
+  const paths = new Map<Module, string>();
+  for (const [p, m] of model.namedModules()) paths.set(m, p);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    tf.tidy(() => {
+      const record = (layer: Module, kind: RecordedKind, input: tf.Tensor, output: tf.Tensor) => {
+        const path = paths.get(layer) ?? '(unregistered)';
+        if (kind === 'batchnorm') {
+          tally.entry(path, kind, branchOf(path) === 'snn' ? 'snn' : 'ann').macs += output.size;
+          return;
+        }
+        if (kind === 'encoder' || kind === 'decoder') {
+          // Every element of the wider side costs one shift-and-add per time step.
+          tally.entry(path, kind, 'snn').acs += kind === 'encoder' ? output.size : input.size;
+          return;
+        }
+        const spiking = (layer instanceof Conv2d || layer instanceof Linear) && layer.spikingInput;
+        const e = tally.entry(path, kind, spiking ? 'snn' : 'ann');
+        countLayer(e, layer, kind, input, output, spiking ? spikeCountScale(input.dataSync()) : 0);
+      };
+      withOpRecorder({ record }, () => model.forward(x));
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+const energy = (o: { macs: number; sops: number; acs: number }) =>
+  o.macs * PICOJOULES_PER_MAC + (o.sops + o.acs) * PICOJOULES_PER_AC;
+
+/** Sums of a set of layers, with their energy. */
+function totals(layers: LayerOps[]): BranchOps {
+  const o = {
+    macs: sum(layers.map((l) => l.macs)),
+    sops: sum(layers.map((l) => l.sops)),
+    acs: sum(layers.map((l) => l.acs)),
+  };
+  return { ...o, energyPicojoules: energy(o) };
+}
+
 /**
  * Counts the work of one inference on a real input, in eval mode, per layer and per branch:
  * MACs of ANN layers; synaptic operations (SOPs = input spikes x fan-out, exact for padding and
@@ -91,119 +182,25 @@ export function spikeCountScale(d: ArrayLike<number>): number {
  * any other input is counted as MACs. Energy: {@link ENERGY_MODEL}.
  */
 export function countOps(model: Module, x: tf.Tensor): OpCount {
-  const paths = new Map<Module, string>();
-  for (const [p, m] of model.namedModules()) paths.set(m, p);
   const batch = x.shape[0]!;
-  const perLayer = new Map<string, LayerOps>();
-  const entry = (path: string, kind: LayerOps['kind'], domain: 'ann' | 'snn'): LayerOps => {
-    const key = `${path}#${kind}`;
-    const e = perLayer.get(key) ?? {
-      path,
-      kind,
-      domain,
-      branch: branchOf(path),
-      macs: 0,
-      sops: 0,
-      acs: 0,
-      energyPicojoules: 0,
-    };
-    perLayer.set(key, e);
-    return e;
-  };
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    tf.tidy(() => {
-      withOpRecorder(
-        {
-          record(layer, kind, input, output) {
-            const path = paths.get(layer) ?? '(unregistered)';
-            if (kind === 'batchnorm') {
-              entry(path, kind, branchOf(path) === 'snn' ? 'snn' : 'ann').macs += output.size;
-              return;
-            }
-            if (kind === 'encoder' || kind === 'decoder') {
-              // Every element of the wider side costs one shift-and-add per time step.
-              entry(path, kind, 'snn').acs += kind === 'encoder' ? output.size : input.size;
-              return;
-            }
-            const spiking = (layer instanceof Conv2d || layer instanceof Linear) && layer.spikingInput;
-            const e = entry(path, kind, spiking ? 'snn' : 'ann');
-            const scale = spiking ? spikeCountScale(input.dataSync()) : 0;
-            if (kind === 'conv') {
-              const c = layer as Conv2d;
-              if (scale) {
-                // Each output position sums the spikes in its window once per output channel.
-                const ones = tf.ones([c.kernel, c.kernel, c.inChannels, 1]);
-                const p = c.padding;
-                const hits = tf.conv2d(
-                  input as tf.Tensor4D,
-                  ones as tf.Tensor4D,
-                  c.stride,
-                  p
-                    ? [
-                        [0, 0],
-                        [p, p],
-                        [p, p],
-                        [0, 0],
-                      ]
-                    : 'valid',
-                );
-                e.sops += tf.sum(hits).dataSync()[0]! * scale * c.outChannels;
-              } else {
-                e.macs += (output.size / c.outChannels) * c.outChannels * c.kernel * c.kernel * c.inChannels;
-              }
-            } else {
-              const inF = input.shape[input.rank - 1]!;
-              const outF = output.shape[output.rank - 1]!;
-              if (scale) e.sops += tf.sum(input).dataSync()[0]! * scale * outF;
-              else e.macs += (input.size / inF) * inF * outF;
-            }
-          },
-        },
-        () => model.forward(x),
-      );
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  const tally = new LayerTally();
+  recordForward(model, x, tally);
   const spikeRates: Record<string, number> = {};
   for (const [p, m] of model.namedModules()) {
     if (m instanceof SpikingNeuron) {
       spikeRates[p] = m.lastFiringRate;
-      entry(p, 'neuron', 'snn').acs += m.lastNeuronSteps;
+      tally.entry(p, 'neuron', 'snn').acs += m.lastNeuronSteps;
     }
   }
-  const energy = (o: { macs: number; sops: number; acs: number }) =>
-    o.macs * PICOJOULES_PER_MAC + (o.sops + o.acs) * PICOJOULES_PER_AC;
-  const layers = [...perLayer.values()].map((l) => {
+  const layers = [...tally.byKey.values()].map((l) => {
     const o = { macs: l.macs / batch, sops: l.sops / batch, acs: l.acs / batch };
     return { ...l, ...o, energyPicojoules: energy(o) };
   });
   const branches = {} as Record<OpBranch, BranchOps>;
-  for (const b of ['ann', 'snn', 'shared'] as const) {
-    const of = layers.filter((l) => l.branch === b);
-    const o = {
-      macs: sum(of.map((l) => l.macs)),
-      sops: sum(of.map((l) => l.sops)),
-      acs: sum(of.map((l) => l.acs)),
-    };
-    branches[b] = { ...o, energyPicojoules: energy(o) };
-  }
-  const total = {
-    macs: sum(layers.map((l) => l.macs)),
-    sops: sum(layers.map((l) => l.sops)),
-    acs: sum(layers.map((l) => l.acs)),
-  };
-  return {
-    ...total,
-    energyPicojoules: energy(total),
-    layers,
-    branches,
-    spikeRates,
-    batchSize: batch,
-    energyModel: ENERGY_MODEL,
-  };
+  for (const b of ['ann', 'snn', 'shared'] as const)
+    branches[b] = totals(layers.filter((l) => l.branch === b));
+  const total = totals(layers);
+  return { ...total, layers, branches, spikeRates, batchSize: batch, energyModel: ENERGY_MODEL };
 }
 
 function sum(xs: number[]): number {

@@ -10,6 +10,58 @@ import type { TrialContext, TrialOutcome } from './lifecycle.js';
 import { measureTrial } from './measure.js';
 import { TrialRecord, trialTags } from './record.js';
 
+/** Built parts of a trial. */
+interface Built {
+  data: ReturnType<typeof buildData>;
+  model: ReturnType<typeof buildModel>;
+  optimizer: ReturnType<typeof buildOptimizer>['optimizer'];
+  schedule: ReturnType<typeof buildOptimizer>['schedule'];
+}
+
+/** The fit phase: resumable training with model selection on the validation set, epochs logged. */
+function fitTrial(trial: Trial, ctx: TrialContext, checkpointDir: string, b: Built, record: TrialRecord) {
+  const c = trial.config;
+  return fit(b.model, {
+    train: b.data.train,
+    validation: b.data.validation ?? undefined,
+    // Model selection on the validation set only; the test set is evaluated once, after.
+    restoreBest: b.data.validation !== null,
+    epochs: c.train.epochs,
+    batchSize: c.train.batchSize,
+    optimizer: b.optimizer,
+    schedule: b.schedule,
+    seed: c.seed,
+    normalize: b.data.normalize,
+    checkpointDir,
+    resume: true,
+    signal: ctx.signal,
+    progress: ctx.quiet ? 'quiet' : 'auto',
+    callbacks: record.epochs(),
+  });
+}
+
+/** The measure phase: test set, op counts, raster and weights, recorded in one call. */
+async function measureAndRecord(
+  trial: Trial,
+  ctx: TrialContext,
+  model: Built['model'],
+  data: Built['data'],
+  result: Awaited<ReturnType<typeof fit>>,
+  record: TrialRecord,
+) {
+  const m = measureTrial(model, data, trial.config, result);
+  const title = `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`;
+  const raster: Record<string, string> = m.raster.points.length
+    ? { 'raster.svg': await renderSvg(rasterChart(m.raster.points, title, m.raster.steps)) }
+    : {};
+  await record.measures(trial.config.train.epochs, m.metrics, {
+    'ops.json': JSON.stringify(m.ops, null, 2),
+    ...raster,
+    'model.safetensors': serializeModule(model, { config_hash: trial.hash }),
+  });
+  return m;
+}
+
 /**
  * One trial once its lock is held: build -> fit -> measure -> export -> record, with one call to
  * the run's {@link TrialRecord} per phase. A failure closes the run FAILED with its error; an
@@ -57,46 +109,14 @@ export async function runLockedTrial(
         `[hybridspike] trial ${trial.index} (${JSON.stringify(trial.overrides)}) run ${runId}: ${model.parameterCount()} params, ${data.train.count} train / ${data.validation?.count ?? 0} validation / ${data.test.count} test, backend ${runtime.backend} (${runtime.threads} thread${runtime.threads > 1 ? 's' : ''}), kernels ${runtime.kernels}`,
       );
     // fit
-    const result = await fit(model, {
-      train: data.train,
-      validation: data.validation ?? undefined,
-      // Model selection on the validation set only; the test set is evaluated once, below.
-      restoreBest: data.validation !== null,
-      epochs: c.train.epochs,
-      batchSize: c.train.batchSize,
-      optimizer,
-      schedule,
-      seed: c.seed,
-      normalize: data.normalize,
-      checkpointDir,
-      resume: true,
-      signal: ctx.signal,
-      progress: ctx.quiet ? 'quiet' : 'auto',
-      callbacks: record.epochs(),
-    });
+    const result = await fitTrial(trial, ctx, checkpointDir, { data, model, optimizer, schedule }, record);
     await record.flushEpochs(ctx.logFlushMs);
     if (result.interrupted) {
       await record.close('KILLED');
       return { skipped: false, runId, metrics: {}, checkpointDir };
     }
     // measure
-    const m = measureTrial(model, data, c, result);
-    const raster: Record<string, string> = m.raster.points.length
-      ? {
-          'raster.svg': await renderSvg(
-            rasterChart(
-              m.raster.points,
-              `spikes of one test sample (${ctx.sweepName} trial ${trial.index})`,
-              m.raster.steps,
-            ),
-          ),
-        }
-      : {};
-    await record.measures(c.train.epochs, m.metrics, {
-      'ops.json': JSON.stringify(m.ops, null, 2),
-      ...raster,
-      'model.safetensors': serializeModule(model, { config_hash: trial.hash }),
-    });
+    const m = await measureAndRecord(trial, ctx, model, data, result, record);
     // export
     if (c.export.onnx) {
       const { bytes, report } = await exportChecked(model, data.test, c.export.checkSamples);
