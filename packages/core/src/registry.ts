@@ -28,7 +28,6 @@ export interface ComponentEntry<K extends string = string, S extends z.ZodType =
   create(options: z.output<S>): Product<K>;
 }
 
-/** A `{ name, ...options }` reference to a component, as configs and sweep files write it. */
 /**
  * Schema of a component reference in configs: a registered name, or `{ name, ...options }`.
  * The one definition every package's option schemas use.

@@ -107,7 +107,6 @@ export class BitPlaneEncoder implements SpikeEncoder {
     });
   }
 
-  /** The staircase with its surrogate gradient, from levels `q` in [0, 2^bits-1]. */
   /** ONNX: the rescale, then each plane as Floor/Div/Mod(fmod), stacked over time. */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
     return bitPlanesOnnx(

@@ -49,7 +49,6 @@ export class LatencyEncoder implements SpikeEncoder {
     return tf.tidy(() => this.encode01(rescaleTo01(x, this.options.rescale, 'LatencyEncoder')));
   }
 
-  /** Encodes values already in [0, 1]. */
   /** ONNX: the rescale, the firing step `floor((1 - x01) (T - 1) + 0.5)`, one Equal per step. */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
     const o = this.options;

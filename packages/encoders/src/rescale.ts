@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { checkTensor, customGradOp, floatTensor, HybridSpikeError, peekFloats } from '@hybridspike/core';
 
-/** How an encoder maps its input to [0, 1] (DESIGN.md 4.1 step 1). */
 /** Options schema of the rescale to [0, 1] (DESIGN 4.1 step 1), shared by every encoder. */
 export const rescaleOption = z.enum(['tensor', 'sample', 'none']).default('tensor');
 export type RescaleMode = z.output<typeof rescaleOption>;

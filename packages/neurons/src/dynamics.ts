@@ -142,13 +142,6 @@ export interface BackwardResult {
   dk: number;
 }
 
-/**
- * Backpropagation through time by hand. With `g_v` the gradient arriving at `v_t`:
- * `dL/ds_t = dy_t + g_v dv/ds` (the reset path, cut by `detachReset`),
- * `dL/dh_t = dL/ds_t * sg(h_t - v_th) + g_v dv/dh`, then `dL/dx_t = dL/dh_t dh/dx` and
- * `g_v <- dL/dh_t dh/dv` for step t-1. Hard reset: `dv/dh = 1 - s`, `dv/ds = v_reset - h`;
- * soft: `dv/dh = 1`, `dv/ds = -v_th`. `needDk` also sums `dL/dk` (PLIF).
- */
 /** Inputs of {@link neuronBackward}: the forward's saved values and the upstream gradients. */
 export interface BackwardInput {
   dynamics: NeuronDynamics;
@@ -168,6 +161,13 @@ export interface BackwardInput {
   needDk?: boolean;
 }
 
+/**
+ * Backpropagation through time by hand. With `g_v` the gradient arriving at `v_t`:
+ * `dL/ds_t = dy_t + g_v dv/ds` (the reset path, cut by `detachReset`),
+ * `dL/dh_t = dL/ds_t * sg(h_t - v_th) + g_v dv/dh`, then `dL/dx_t = dL/dh_t dh/dx` and
+ * `g_v <- dL/dh_t dh/dv` for step t-1. Hard reset: `dv/dh = 1 - s`, `dv/ds = v_reset - h`;
+ * soft: `dv/dh = 1`, `dv/ds = -v_th`. `needDk` also sums `dL/dk` (PLIF).
+ */
 export function neuronBackward(input: BackwardInput): BackwardResult {
   const k = lifKernel();
   const closed = input.surrogate.kernel;

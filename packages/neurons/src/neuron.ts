@@ -105,7 +105,6 @@ export abstract class SpikingNeuron extends Module {
     this.v = null;
   }
 
-  /** The constants of the loop for a given `k`. */
   /**
    * ONNX: the neuron unrolled over T, per step `h = (v*a + x*b) + c`, `s = Cast(h >= v_th)`,
    * then the reset (see resetOnnx): the fused loop's op order, so both round alike and take the
