@@ -14,11 +14,6 @@ export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { floatTensor, peekFloats } from './peek.js';
 export { columnSums, columnSumsJs, columnSumsOf } from './simd/column-sums.js';
-export { loadSimdModule, heapSimdModule, simdLayout } from './simd/load.js';
-export type { SimdExports, SimdBinary } from './simd/load.js';
-export { tfjsHeap } from './simd/heap.js';
-export type { TfjsHeap } from './simd/heap.js';
-export { KernelRunner } from './kernels/kernel-runner.js';
 export { customGradOp } from './custom-grad.js';
 export type { CustomGradForward } from './custom-grad.js';
 export { isOnnxExportable } from './onnx-lowering.js';

@@ -1,5 +1,5 @@
 import type { Surrogate } from './surrogates.js';
-import { simdLayout as layout } from '@hybridspike/core';
+import { simdLayout as layout } from '@hybridspike/core/internal/simd';
 import { lifKernel } from './simd/lif-copy.js';
 
 /** The per-element constants of a neuron's charge / fire / reset loop (DESIGN.md 4.4). */

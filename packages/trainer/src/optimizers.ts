@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimdModule, HybridSpikeError, parseOptions, type SimdExports } from '@hybridspike/core';
+import { HybridSpikeError, parseOptions } from '@hybridspike/core';
+import { heapSimdModule, type SimdExports } from '@hybridspike/core/internal/simd';
 import { z } from 'zod';
 import { ADAM_WASM } from './simd/adam.generated.js';
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, Rng, tfjsHeap } from '@hybridspike/core';
+import { Module, Rng } from '@hybridspike/core';
+import { tfjsHeap } from '@hybridspike/core/internal/simd';
 import { expectEmbeddedWasmFresh, useBackend } from '@hybridspike/core/internal/testing';
 import { has8Vgg } from '@hybridspike/blocks';
 import type { Dataset } from '@hybridspike/data';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimdModule, type SimdExports, type TfjsHeap } from '@hybridspike/core';
+import { heapSimdModule, type SimdExports, type TfjsHeap } from '@hybridspike/core/internal/simd';
 import { BATCH_NORM_WASM } from '../simd/batch-norm.generated.js';
 
 interface BatchNormExports extends SimdExports {

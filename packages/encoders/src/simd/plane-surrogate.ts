@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimdModule, type SimdExports } from '@hybridspike/core';
+import { heapSimdModule, type SimdExports } from '@hybridspike/core/internal/simd';
 import { planeScales, type BitPlaneSurrogate } from '../bitplane-surrogates.js';
 import { PLANE_SURROGATE_WASM } from './plane-surrogate.generated.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimdModule, type SimdExports } from '@hybridspike/core';
+import { heapSimdModule, type SimdExports, type TfjsHeap } from '@hybridspike/core/internal/simd';
 import { PLANES_WASM } from './planes.generated.js';
 
 interface PlanesExports extends SimdExports {
@@ -9,7 +9,7 @@ interface PlanesExports extends SimdExports {
 
 /** Scratch of `values` (int32 or float32) on the heap for one kernel call. */
 function withScratch<R>(
-  on: { k: PlanesExports; heap: import('@hybridspike/core').TfjsHeap },
+  on: { k: PlanesExports; heap: TfjsHeap },
   values: Int32Array | Float32Array,
   run: (at: number) => R,
 ): R {

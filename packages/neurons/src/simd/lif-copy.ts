@@ -1,4 +1,4 @@
-import { loadSimdModule, type SimdExports } from '@hybridspike/core';
+import { loadSimdModule, type SimdExports } from '@hybridspike/core/internal/simd';
 import { LIF_WASM } from './lif.generated.js';
 
 /** The exports of assembly/lif.ts. */

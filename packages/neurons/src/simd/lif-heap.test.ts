@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tfjsHeap } from '@hybridspike/core';
+import { tfjsHeap } from '@hybridspike/core/internal/simd';
 import { useBackend } from '@hybridspike/core/internal/testing';
 import { neuronBackwardJs, neuronForwardJs, type NeuronDynamics } from '../dynamics.js';
 import { neuronBackwardOnHeap, neuronForwardOnHeap } from './lif-heap.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { heapSimdModule } from '@hybridspike/core';
+import { heapSimdModule } from '@hybridspike/core/internal/simd';
 import { backwardKernelArgs, forwardKernelArgs, type NeuronDynamics } from '../dynamics.js';
 import { LIF_WASM } from './lif.generated.js';
 import type { LifExports } from './lif-copy.js';
