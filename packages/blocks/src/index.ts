@@ -34,8 +34,10 @@ export type { SnnTwin } from './models/hybrid-model.js';
 export { HybridModel } from './models/hybrid-model.js';
 export { Has8Vgg, has8Vgg } from './models/has8-vgg.js';
 export type { Has8VggOptions } from './models/has8-vgg.js';
+export { has8VggOptions } from './models/has8-vgg.js';
 export { Has8ResNet, has8ResNet, RESNET_PRESETS } from './models/has8-resnet.js';
 export type { Has8ResNetOptions } from './models/has8-resnet.js';
+export { has8ResNetOptions } from './models/has8-resnet.js';
 export {
   countOps,
   spikeCountScale,

@@ -65,21 +65,21 @@ describe("parameter counts equal the authors' PyTorch models", () => {
     expect(() => has8Vgg({ ...opts, branch: 'hybrid', snnTwin: 'end-to-end' })).toThrow(
       /applies to branch 'snn' only/,
     );
-    expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(/'end-to-end' or 'layerwise'/);
+    expect(() => has8Vgg({ ...opts, snnTwin: 'both' as never })).toThrow(
+      /option 'snnTwin'.*"end-to-end".*"layerwise"/,
+    );
   });
 
   it('checks options at construction, naming the option (not later inside a kernel)', () => {
     const ok = { inChannels: 1, numClasses: 10 };
     expect(() => has8Vgg({ ...ok, base: 0 })).toThrow(
-      /has8Vgg option 'base' must be a positive integer, got 0/,
+      /has8Vgg: option 'base': Too small: expected number to be >0/,
     );
-    expect(() => has8Vgg({ ...ok, hidden: [0, 0] })).toThrow(
-      /has8Vgg option 'hidden' must be two positive integers, got \[0,0\]/,
-    );
+    expect(() => has8Vgg({ ...ok, hidden: [0, 0] })).toThrow(/has8Vgg: option 'hidden\.0': Too small/);
     expect(() => has8Vgg({ ...ok, depth: -1 })).toThrow(/'depth'/);
-    expect(() => has8ResNet({ ...ok, base: 0 })).toThrow(
-      /has8ResNet option 'base' must be a positive integer, got 0/,
-    );
+    expect(() => has8ResNet({ ...ok, base: 0 })).toThrow(/has8ResNet: option 'base': Too small/);
+    expect(() => has8ResNet({ ...ok, layers: [2, 0] })).toThrow(/has8ResNet: option 'layers\.1'/);
+    expect(() => has8ResNet({ ...ok, block: 'wide' as never })).toThrow(/option 'block'/);
     expect(() => has8ResNet({ ...ok, numClasses: 2.5 })).toThrow(/'numClasses'/);
     expect(() => registry.create('model', { name: 'has8Vgg', ...ok, bsae: 2 })).toThrow(/bsae/);
   });

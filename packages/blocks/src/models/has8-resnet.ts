@@ -1,28 +1,33 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { z } from 'zod';
 import { AnnInitConv, AnnResidualBlock, residualPlan } from '../ann-blocks.js';
-import { Fusion, type Branch } from '../fusion.js';
+import { Fusion } from '../fusion.js';
 import { initContext } from '../layers/init.js';
 import { Linear } from '../layers/linear.js';
 import { GlobalAvgPool } from '../layers/pool.js';
 import { Sequential } from '../layers/sequential.js';
 import { decodeSpikes, SnnInitConv, SnnResidualBlock, type EncodeDecodeBlock } from '../snn-blocks.js';
-import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
-import { checkSnnTwin, HybridModel, type SnnTwin } from './hybrid-model.js';
+import { resolveSpiking } from '../spiking-spec.js';
+import { HybridModel, type SnnTwin } from './hybrid-model.js';
+import { checkSnnTwinBranch, modelFields } from './model-options.js';
 
-export interface Has8ResNetOptions extends SpikingOptions {
-  inChannels: number;
-  numClasses: number;
-  /** Width of the stem and first stage (presets 32 and 64); stages use b, 2b, 4b, 8b. */
-  base?: number;
-  /** Blocks per stage: [2,2,2,2] (18), [3,4,6,3] (34 basic, 50 bottleneck). */
-  layers?: number[];
-  block?: 'basic' | 'bottleneck';
-  branch?: Branch;
-  seed?: number;
-  /** How the SNN-only twin (`branch: 'snn'`) is built; see {@link SnnTwin}. Default `'end-to-end'`. */
-  snnTwin?: SnnTwin;
-}
+/** The fields of {@link has8ResNetOptions}, each documented once. */
+export const has8ResNetFields = {
+  ...modelFields,
+  /** Width of the stem and first stage (presets 32 and 64); stages use b, 2b, 4b, 8b. Default 32. */
+  base: z.number().int().positive().default(32),
+  /** Blocks per stage: [2,2,2,2] (18, default), [3,4,6,3] (34 basic, 50 bottleneck). */
+  layers: z.array(z.number().int().positive()).min(1).default([2, 2, 2, 2]),
+  /** Residual block: `'basic'` (default) or `'bottleneck'`. */
+  block: z.enum(['basic', 'bottleneck']).default('basic'),
+};
+
+/** The schema of {@link Has8ResNetOptions}: what configs, sweep files and the constructor validate. */
+export const has8ResNetOptions: z.ZodObject<typeof has8ResNetFields> = z.object(has8ResNetFields);
+
+/** Options of {@link has8ResNet}. */
+export type Has8ResNetOptions = z.input<typeof has8ResNetOptions>;
 
 /** Named presets: `resnet18|34|50` depth with base 32 or 64. */
 export const RESNET_PRESETS: Record<string, Pick<Has8ResNetOptions, 'layers' | 'block'>> = {
@@ -43,35 +48,11 @@ export class Has8ResNet extends HybridModel {
   readonly fc: Linear;
 
   constructor(options: Has8ResNetOptions) {
-    const base = options.base ?? 32;
-    const layers = options.layers ?? [2, 2, 2, 2];
-    const block = options.block ?? 'basic';
-    const branch = options.branch ?? 'hybrid';
-    if (layers.length < 1 || layers.some((n) => !Number.isInteger(n) || n < 1)) {
-      throw new HybridSpikeError(
-        'BAD_OPTIONS',
-        `has8ResNet option 'layers' must be positive integers, got [${layers}].`,
-      );
-    }
-    for (const [k, v] of Object.entries({
-      inChannels: options.inChannels,
-      numClasses: options.numClasses,
-      base,
-    })) {
-      if (!Number.isInteger(v) || v < 1)
-        throw new HybridSpikeError(
-          'BAD_OPTIONS',
-          `has8ResNet option '${k}' must be a positive integer, got ${v}.`,
-        );
-    }
-    if (block !== 'basic' && block !== 'bottleneck')
-      throw new HybridSpikeError(
-        'BAD_OPTIONS',
-        `has8ResNet option 'block' must be 'basic' or 'bottleneck', got '${block}'.`,
-      );
-    const spec = resolveSpiking(options);
-    const { inChannels: C, numClasses } = options;
-    const snnTwin = checkSnnTwin(options.snnTwin, branch);
+    const o = parseOptions(has8ResNetOptions, options, 'has8ResNet');
+    checkSnnTwinBranch(o, 'has8ResNet');
+    const { base, layers, block, branch, inChannels: C, numClasses } = o;
+    const spec = resolveSpiking(o);
+    const snnTwin: SnnTwin | null = branch === 'snn' ? (o.snnTwin ?? 'end-to-end') : null;
     const config = {
       model: 'has8ResNet',
       inChannels: C,
@@ -80,11 +61,11 @@ export class Has8ResNet extends HybridModel {
       layers,
       block,
       branch,
-      seed: options.seed ?? 0,
+      seed: o.seed,
       ...(snnTwin ? { snnTwin } : {}),
     };
     super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
-    const ctx = initContext(options.seed ?? 0);
+    const ctx = initContext(o.seed);
     this.stem = this.addModule(
       'stem',
       new Fusion(

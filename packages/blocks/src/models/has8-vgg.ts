@@ -1,31 +1,34 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { z } from 'zod';
 import { AnnConvBlock, AnnLinearStack } from '../ann-blocks.js';
-import { Fusion, type Branch } from '../fusion.js';
+import { Fusion } from '../fusion.js';
 import { initContext } from '../layers/init.js';
 import { GlobalAvgPool } from '../layers/pool.js';
 import { Sequential } from '../layers/sequential.js';
 import { SnnConvBlock, SnnLinearStack, SnnReadoutHead, type EncodeDecodeBlock } from '../snn-blocks.js';
-import { resolveSpiking, type SpikingOptions } from '../spiking-spec.js';
-import { checkSnnTwin, HybridModel, type SnnTwin } from './hybrid-model.js';
+import { resolveSpiking } from '../spiking-spec.js';
+import { HybridModel, type SnnTwin } from './hybrid-model.js';
+import { checkSnnTwinBranch, modelFields } from './model-options.js';
 
-export interface Has8VggOptions extends SpikingOptions {
-  inChannels: number;
-  numClasses: number;
-  /** Width factor b: the first block maps C to C*b channels (presets 16 and 24). */
-  base?: number;
-  /** Channel multiplier m per block (default 2). */
-  multiplier?: number;
-  /** Number of blocks d after the first (default 4). */
-  depth?: number;
-  branch?: Branch;
-  /** Seed of the weight initialisation. */
-  seed?: number;
-  /** Hidden widths of the linear fusion head (default [1024, 512]). */
-  hidden?: [number, number];
-  /** How the SNN-only twin (`branch: 'snn'`) is built; see {@link SnnTwin}. Default `'end-to-end'`. */
-  snnTwin?: SnnTwin;
-}
+/** The fields of {@link has8VggOptions}, each documented once. */
+export const has8VggFields = {
+  ...modelFields,
+  /** Width factor b: the first block maps C to C*b channels (presets 16 and 24). Default 16. */
+  base: z.number().int().positive().default(16),
+  /** Channel multiplier m per block. Default 2. */
+  multiplier: z.number().int().positive().default(2),
+  /** Number of blocks d after the first. Default 4. */
+  depth: z.number().int().min(0).default(4),
+  /** Hidden widths of the linear fusion head. Default [1024, 512]. */
+  hidden: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+};
+
+/** The schema of {@link Has8VggOptions}: what configs, sweep files and the constructor validate. */
+export const has8VggOptions: z.ZodObject<typeof has8VggFields> = z.object(has8VggFields);
+
+/** Options of {@link has8Vgg}. */
+export type Has8VggOptions = z.input<typeof has8VggOptions>;
 
 /**
  * HAS-8-VGG (Luu et al.): `ConvFusion(C -> C*b)`, then `depth` ConvFusion blocks multiplying
@@ -46,28 +49,12 @@ export class Has8Vgg extends HybridModel {
   readonly depth: number;
 
   constructor(options: Has8VggOptions) {
-    const base = options.base ?? 16;
-    const m = options.multiplier ?? 2;
-    const depth = options.depth ?? 4;
-    const branch = options.branch ?? 'hybrid';
-    const { inChannels: C, numClasses } = options;
-    for (const [k, v] of Object.entries({ inChannels: C, numClasses, base, multiplier: m, depth })) {
-      if (!Number.isInteger(v) || v < (k === 'depth' ? 0 : 1)) {
-        throw new HybridSpikeError(
-          'BAD_OPTIONS',
-          `has8Vgg option '${k}' must be a positive integer, got ${v}.`,
-        );
-      }
-    }
-    const spec = resolveSpiking(options);
-    const hidden = options.hidden ?? [1024, 512];
-    if (hidden.length !== 2 || !hidden.every((h) => Number.isInteger(h) && h >= 1)) {
-      throw new HybridSpikeError(
-        'BAD_OPTIONS',
-        `has8Vgg option 'hidden' must be two positive integers, got [${hidden}].`,
-      );
-    }
-    const snnTwin = checkSnnTwin(options.snnTwin, branch);
+    const o = parseOptions(has8VggOptions, options, 'has8Vgg');
+    checkSnnTwinBranch(o, 'has8Vgg');
+    const { base, multiplier: m, depth, branch, inChannels: C, numClasses } = o;
+    const spec = resolveSpiking(o);
+    const hidden = o.hidden ?? [1024, 512];
+    const snnTwin: SnnTwin | null = branch === 'snn' ? (o.snnTwin ?? 'end-to-end') : null;
     const config = {
       model: 'has8Vgg',
       inChannels: C,
@@ -76,13 +63,13 @@ export class Has8Vgg extends HybridModel {
       multiplier: m,
       depth,
       branch,
-      seed: options.seed ?? 0,
+      seed: o.seed,
       hidden,
       ...(snnTwin ? { snnTwin } : {}),
     };
     super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
     this.depth = depth;
-    const ctx = initContext(options.seed ?? 0);
+    const ctx = initContext(o.seed);
     const widths = [C, C * base];
     for (let i = 0; i < depth; i++) widths.push(widths[widths.length - 1]! * m);
     const blocks = [];

@@ -25,25 +25,6 @@ import type { SpikingSpec } from '../spiking-spec.js';
  */
 export type SnnTwin = 'end-to-end' | 'layerwise';
 
-/** Validates `snnTwin` (only meaningful for `branch: 'snn'`); returns it resolved, or null. */
-export function checkSnnTwin(v: unknown, branch: Branch): SnnTwin | null {
-  if (v !== undefined && v !== 'end-to-end' && v !== 'layerwise') {
-    throw new HybridSpikeError(
-      'BAD_OPTIONS',
-      `option 'snnTwin' must be 'end-to-end' or 'layerwise', got '${String(v)}'.`,
-    );
-  }
-  if (branch !== 'snn') {
-    if (v !== undefined)
-      throw new HybridSpikeError(
-        'BAD_OPTIONS',
-        `option 'snnTwin' applies to branch 'snn' only, got branch '${branch}'.`,
-      );
-    return null;
-  }
-  return (v as SnnTwin | undefined) ?? 'end-to-end';
-}
-
 /** What every zoo model shares: its config, its branch, input checks, fresh state per forward. */
 export abstract class HybridModel extends Module {
   constructor(
