@@ -17,6 +17,7 @@ import { loadPlugins } from './plugins.js';
 import { allowedRecordPlugins, readRunRecord } from './run-record.js';
 import { describeError } from './describe-error.js';
 import { writeWebModel } from './web-model.js';
+import { exportRunNir, importNirFile } from './nir-commands.js';
 import { invokingDir, repoRelative, userPath } from './paths.js';
 
 const program = new Command();
@@ -269,12 +270,28 @@ program
     userPath,
   )
   .option('--samples <n>', 'test images for the parity check', (v) => Number.parseInt(v, 10), 32)
+  .addOption(
+    new Option('--format <format>', 'onnx, or nir (spiking models: the SNN-only twin)')
+      .choices(['onnx', 'nir'])
+      .default('onnx'),
+  )
+  .option(
+    '--dt <seconds>',
+    'NIR: the time step the neuron constants are mapped for (default 1e-4)',
+    Number.parseFloat,
+  )
   .addOption(pluginsOption())
   .action(async (runId: string | undefined, o) => {
     if (runId) {
       const { ws, trial } = await trialOfRun(runId, o.root, o.plugins);
       const record = TrialRecord.of(ws.tracker, runId);
       const { model, test } = await loadTrialModel(record, trial);
+      if (o.format === 'nir') {
+        const r = await exportRunNir(model, test, o.out ?? userPath(`${runId}.nir`), o.samples, o.dt);
+        console.log(JSON.stringify(r, null, 2));
+        if (!r.ok) process.exitCode = 1;
+        return;
+      }
       const out = o.out ?? userPath(`${runId}.onnx`);
       // The file first: if it cannot be written, the run records nothing.
       const { report } = await exportAndCheck(record, model, test, o.samples, (bytes) =>
@@ -299,6 +316,36 @@ program
     writeFileSync(out, bytes);
     console.log(JSON.stringify({ out, ...report }, null, 2));
     if (!report.ok) process.exitCode = 1;
+  });
+
+program
+  .command('import-nir')
+  .description(
+    'read a NIR graph (.nir) as hybridspike modules, run it on random inputs, and with --onnx export it to ONNX with the parity check',
+  )
+  .argument('<file>', 'a .nir file (HDF5)')
+  .option(
+    '--onnx <file>',
+    'write the graph (with its encoder and decoder) as ONNX, checked in onnxruntime',
+    userPath,
+  )
+  .option(
+    '--dt <seconds>',
+    "the time step of the file's neuron constants (its own hybridspike.dt wins; default 1e-4)",
+    Number.parseFloat,
+  )
+  .option('--encoder <name>', 'spike encoder for a graph whose file names none (bitplane, rate, latency)')
+  .option('--samples <n>', 'inputs to run', (v) => Number.parseInt(v, 10), 4)
+  .option(
+    '--steps <n>',
+    'time steps of the random spikes for a graph without an encoder',
+    (v) => Number.parseInt(v, 10),
+    8,
+  )
+  .action(async (file: string, o) => {
+    const r = await importNirFile(userPath(file), o);
+    console.log(JSON.stringify(r, null, 2));
+    if (!r.ok) process.exitCode = 1;
   });
 
 program

@@ -1,0 +1,10 @@
+export { exportNir, nirGraphOf, registerNirLowering, NirBuilder } from './export.js';
+export type { ExportNirOptions, NirLoweringFn, NirValue } from './export.js';
+export { importNir, NirNetwork, NirClassifier, SUPPORTED_NODES } from './import.js';
+export type { ImportedNir, ImportNirOptions } from './import.js';
+export { readNirBytes, writeNirBytes } from './hdf5.js';
+export { NIR_VERSION, topologicalOrder } from './graph.js';
+export type { NirGraph, NirNode, NirParam, NirArray } from './graph.js';
+export { neuronToNir } from './mapping.js';
+export type { DiscreteNeuron } from './mapping.js';
+export { NirFlatten, NirIntegrator, NirScale, NirThreshold } from './nodes.js';
