@@ -205,6 +205,27 @@ bool readShape(napi_env env, napi_value arr, Shape& s) {
          s.Ho() > 0 && s.Wo() > 0;
 }
 
+// The heap argument: a Uint8Array over the wasm memory; its data pointer and length.
+bool heapArg(napi_env env, napi_value v, uint8_t** base, size_t* length) {
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped) return false;
+  napi_typedarray_type type;
+  void* data;
+  napi_value buffer;
+  size_t byteOffset;
+  napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &byteOffset);
+  *base = static_cast<uint8_t*>(data);
+  return type == napi_uint8_array;
+}
+
+// Three byte offsets into the heap: non-negative multiples of 4.
+bool offsetArgs(napi_env env, const napi_value* args, int64_t* off) {
+  for (int i = 0; i < 3; i++)
+    if (napi_get_value_int64(env, args[i], &off[i]) != napi_ok || off[i] < 0 || off[i] % 4 != 0) return false;
+  return true;
+}
+
 // conv(kind, heap: Uint8Array, offA, offB, offOut, shape[15]): in place on the heap's bytes.
 napi_value Conv(napi_env env, napi_callback_info info) {
   size_t argc = 6;
@@ -214,20 +235,11 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   int32_t kind;
   if (napi_get_value_int32(env, args[0], &kind) != napi_ok || kind < 0 || kind > 2)
     return throwError(env, "conv: kind must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
-  bool isTyped = false;
-  napi_is_typedarray(env, args[1], &isTyped);
-  if (!isTyped) return throwError(env, "conv: heap must be a Uint8Array over the wasm memory");
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t byteOffset;
-  napi_get_typedarray_info(env, args[1], &type, &length, &data, &buffer, &byteOffset);
-  if (type != napi_uint8_array) return throwError(env, "conv: heap must be a Uint8Array");
+  uint8_t* base = nullptr;
+  size_t length = 0;
+  if (!heapArg(env, args[1], &base, &length)) return throwError(env, "conv: heap must be a Uint8Array over the wasm memory");
   int64_t off[3];
-  for (int i = 0; i < 3; i++)
-    if (napi_get_value_int64(env, args[2 + i], &off[i]) != napi_ok || off[i] < 0 || off[i] % 4 != 0)
-      return throwError(env, "conv: offsets must be non-negative multiples of 4");
+  if (!offsetArgs(env, args + 2, off)) return throwError(env, "conv: offsets must be non-negative multiples of 4");
   Shape s;
   if (!readShape(env, args[5], s)) return throwError(env, "conv: shape must be 15 non-negative integers");
   // Every tensor must lie inside the heap: a wrong offset must be an error, never a stray write.
@@ -237,7 +249,6 @@ napi_value Conv(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 3; i++)
     if (off[i] + 4 * sizes[kind][i] > static_cast<int64_t>(length))
       return throwError(env, "conv: a tensor lies outside the heap");
-  auto* base = static_cast<uint8_t*>(data);
   try {
     run(static_cast<Kind>(kind), s, reinterpret_cast<float*>(base + off[0]), reinterpret_cast<float*>(base + off[1]),
         reinterpret_cast<float*>(base + off[2]));
@@ -255,20 +266,12 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, nullptr, nullptr);
   if (argc != 5) return throwError(env, "matmul(heap, offA, offB, offC, dims) takes 5 arguments");
-  bool isTyped = false;
-  napi_is_typedarray(env, args[0], &isTyped);
-  if (!isTyped) return throwError(env, "matmul: heap must be a Uint8Array over the wasm memory");
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t byteOffset;
-  napi_get_typedarray_info(env, args[0], &type, &length, &data, &buffer, &byteOffset);
-  if (type != napi_uint8_array) return throwError(env, "matmul: heap must be a Uint8Array");
+  uint8_t* base = nullptr;
+  size_t length = 0;
+  if (!heapArg(env, args[0], &base, &length))
+    return throwError(env, "matmul: heap must be a Uint8Array over the wasm memory");
   int64_t off[3];
-  for (int i = 0; i < 3; i++)
-    if (napi_get_value_int64(env, args[1 + i], &off[i]) != napi_ok || off[i] < 0 || off[i] % 4 != 0)
-      return throwError(env, "matmul: offsets must be non-negative multiples of 4");
+  if (!offsetArgs(env, args + 1, off)) return throwError(env, "matmul: offsets must be non-negative multiples of 4");
   MatmulKey k;
   uint32_t len = 0;
   if (napi_get_array_length(env, args[4], &len) != napi_ok || len != 7)
@@ -287,7 +290,6 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   for (int i = 0; i < 3; i++)
     if (off[i] + 4 * sizes[i] > static_cast<int64_t>(length))
       return throwError(env, "matmul: a tensor lies outside the heap");
-  auto* base = static_cast<uint8_t*>(data);
   try {
     MatmulEntry& e = matmulEntry(k);
     auto& eng = cpu();
