@@ -173,6 +173,7 @@ function markdownOf(
     '',
     `Energy model: ${ENERGY_MODEL}. Counted on 8 test images per run, per inference. Model selection uses ${metric} (the validation set carved from the training data); the test set is evaluated once per run, after training.`,
     '',
+    ...ratesMarkdown(groups),
     '## Per trial',
     '',
     `| ${cols.map(title).join(' | ')} |`,
@@ -180,6 +181,45 @@ function markdownOf(
     ...rows.map((r) => `| ${cols.map((c) => cell(c, r[c]!)).join(' | ')} |`),
     '',
   ].join('\n');
+}
+
+/**
+ * Firing rates per spiking layer and configuration (test set, mean over seeds), layers that never
+ * fire flagged, and per configuration what sits in them.
+ */
+function ratesMarkdown(groups: ConfigGroup[]): string[] {
+  const layers = [
+    ...new Set(
+      groups.flatMap((g) =>
+        g.runs.flatMap((r) => Object.keys(r.run.metrics).filter((k) => k.startsWith('rate/'))),
+      ),
+    ),
+  ].sort();
+  if (!layers.length) return [];
+  const spiking = groups.filter((g) => layers.some((l) => groupStat(g, l)));
+  const cell = (g: ConfigGroup, l: string) => {
+    const st = groupStat(g, l);
+    if (!st) return '';
+    return st.mean === 0 ? '**0 (silent)**' : `${(100 * st.mean).toFixed(2)}`;
+  };
+  const silent = spiking.map((g) => {
+    const n = layers.filter((l) => groupStat(g, l)?.mean === 0).length;
+    const total = layers.filter((l) => groupStat(g, l)).length;
+    const params = groupStat(g, 'silent_params')?.mean ?? 0;
+    const energy = groupStat(g, 'silent_energy_pj')?.mean ?? 0;
+    const all = groupStat(g, 'energy_pj')?.mean ?? 0;
+    return `- ${g.label}: ${n} of ${total} spiking layers never fire; ${Math.round(params).toLocaleString('en-US')} parameters sit in blocks that never fire, which count ${(energy / 1e6).toFixed(4)} µJ per image (${all ? ((100 * energy) / all).toFixed(1) : '0'}% of the total: neuron updates and synapses that still receive spikes; synapses fed by silent layers count 0 SOPs).`;
+  });
+  return [
+    '## Firing rates (% of neuron-steps that spike, test set, mean over seeds)',
+    '',
+    `| layer | ${spiking.map((g) => g.label).join(' | ')} |`,
+    `|---|${spiking.map(() => '---').join('|')}|`,
+    ...layers.map((l) => `| ${l.slice('rate/'.length)} | ${spiking.map((g) => cell(g, l)).join(' | ')} |`),
+    '',
+    ...silent,
+    '',
+  ];
 }
 
 /** One error-bar chart per axis (seeds aside) and the accuracy-vs-energy scatter, as SVG files. */

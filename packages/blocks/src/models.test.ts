@@ -70,6 +70,23 @@ describe("parameter counts equal the authors' PyTorch models", () => {
     );
   });
 
+  it("head: 'firing' gives the hybrid's SNN head BatchNorm and a readout (an ablation); 'paper' is the default", () => {
+    const o = { inChannels: 1, numClasses: 4, base: 1, depth: 1, hidden: [8, 8] as [number, number] };
+    const paper = has8Vgg(o);
+    const firing = has8Vgg({ ...o, head: 'firing' });
+    expect(paper.config.head).toBeUndefined();
+    expect(firing.config.head).toBe('firing');
+    const extra = [...firing.parameters().keys()].filter((k) => !paper.parameters().has(k)).sort();
+    expect(extra).toEqual([
+      'head.snn.bn1.bias',
+      'head.snn.bn1.weight',
+      'head.snn.bn2.bias',
+      'head.snn.bn2.weight',
+    ]);
+    expect(firing.forward(tf.ones([2, 8, 8, 1])).shape).toEqual([2, 4]);
+    expect(() => has8Vgg({ ...o, head: 'spiky' as never })).toThrow(/option 'head'/);
+  });
+
   it('checks options at construction, naming the option (not later inside a kernel)', () => {
     const ok = { inChannels: 1, numClasses: 10 };
     expect(() => has8Vgg({ ...ok, base: 0 })).toThrow(

@@ -14,7 +14,12 @@ export interface EvaluateResult {
 export function evaluate(
   model: Module,
   dataset: Dataset,
-  options: { batchSize?: number; normalize?: BatchOptions['normalize'] } = {},
+  options: {
+    batchSize?: number;
+    normalize?: BatchOptions['normalize'];
+    /** Called after each batch's forward (e.g. to read the neurons' spike counts of that batch). */
+    afterBatch?: () => void;
+  } = {},
 ): EvaluateResult {
   const wasTraining = model.training;
   model.eval();
@@ -28,6 +33,7 @@ export function evaluate(
         lossSum += m.lossSum;
         top1 += m.top1;
         top5 += m.top5;
+        options.afterBatch?.();
       });
     }
   } finally {

@@ -22,6 +22,12 @@ export const has8VggFields = {
   depth: z.number().int().min(0).default(4),
   /** Hidden widths of the linear fusion head. Default [1024, 512]. */
   hidden: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  /**
+   * The SNN half of the hybrid's head: `'paper'` (default; the authors' spiking Linear-LIF stack,
+   * decoded, which falls silent once training starts) or `'firing'` (BatchNorm before each spiking
+   * layer and a non-spiking readout of the decoded code, as the SNN-only twin's head): an ablation.
+   */
+  head: z.enum(['paper', 'firing']).default('paper'),
 };
 
 /** The schema of {@link Has8VggOptions}: what configs, sweep files and the constructor validate. */
@@ -65,6 +71,7 @@ export class Has8Vgg extends HybridModel {
       branch,
       seed: o.seed,
       hidden,
+      ...(o.head !== 'paper' ? { head: o.head } : {}),
       ...(snnTwin ? { snnTwin } : {}),
     };
     super(config, branch, C, numClasses, spec, snnTwin === 'end-to-end');
@@ -86,7 +93,7 @@ export class Has8Vgg extends HybridModel {
     this.blocks = this.addModule('blocks', new Sequential(blocks));
     const feat = widths[widths.length - 1]!;
     const snnSide = () =>
-      this.endToEnd
+      this.endToEnd || o.head === 'firing'
         ? new SnnReadoutHead(feat, numClasses, spec, ctx, hidden)
         : new SnnLinearStack(feat, numClasses, spec, ctx, hidden);
     this.head = this.addModule(
