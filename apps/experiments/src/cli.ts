@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { openSweep, readTrialConfigFile, workspace } from './context.js';
 import { buildData, buildModel } from './build.js';
@@ -18,13 +18,23 @@ import { allowedRecordPlugins, readRunRecord } from './run-record.js';
 import { describeError } from './describe-error.js';
 import { writeWebModel } from './web-model.js';
 import { exportRunNir, importNirFile } from './nir-commands.js';
+import { sweepJsonSchema } from './sweep-schema.js';
 import { invokingDir, repoRelative, userPath } from './paths.js';
 
 const program = new Command();
 program
   .name('hybridspike')
   .description('Hybrid ANN-SNN (HAS-8) experiments: sweeps logged to MLflow, ONNX export, reports.')
+  .version(cliVersion(), '-V, --version', 'print the version of the CLI')
   .showHelpAfterError();
+
+/** This CLI's package version. */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
 
 const rootOption = () =>
   new Option(
@@ -316,6 +326,16 @@ program
     writeFileSync(out, bytes);
     console.log(JSON.stringify({ out, ...report }, null, 2));
     if (!report.ok) process.exitCode = 1;
+  });
+
+program
+  .command('schema')
+  .description('print the JSON Schema of sweep files (for editors: # yaml-language-server: $schema=...)')
+  .option('--out <file>', 'write it to a file instead', userPath)
+  .action((o) => {
+    const text = `${JSON.stringify(sweepJsonSchema(), null, 2)}\n`;
+    if (o.out) writeFileSync(o.out, text);
+    else process.stdout.write(text);
   });
 
 program

@@ -107,13 +107,47 @@ export function rasterChart(points: RasterPoint[], title: string, steps: number)
           axis: { values: Array.from({ length: steps }, (_, i) => i) },
         },
         y: { field: 'neuron', type: 'quantitative', title: 'neuron' },
-        opacity: {
-          field: 'spike',
-          type: 'nominal',
-          scale: { domain: [true, false], range: [1, 0] },
-          legend: null,
-        },
+        // A silent layer's placeholder point is invisible (a value, not a discrete scale: no warning).
+        opacity: { condition: { test: 'datum.spike', value: 1 }, value: 0 },
       },
+    },
+  } as TopLevelSpec;
+}
+
+/** One point of a learning curve: a configuration's metric at an epoch (one run). */
+export interface CurvePoint {
+  configuration: string;
+  metric: string;
+  epoch: number;
+  value: number;
+}
+
+/**
+ * Learning curves: one panel per metric (train / validation loss and accuracy), a line per
+ * configuration through the mean over seeds, and a band of ± one standard deviation.
+ */
+export function learningCurves(points: CurvePoint[]): TopLevelSpec {
+  const x = { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1 } };
+  const color = { field: 'configuration', type: 'nominal', title: 'configuration' };
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'learning curves (mean over seeds, band ± std)',
+    data: { values: points },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: null } },
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 220,
+      height: 160,
+      layer: [
+        {
+          mark: { type: 'errorband', extent: 'stdev', opacity: 0.2 },
+          encoding: { x, y: { field: 'value', type: 'quantitative', title: null }, color },
+        },
+        {
+          mark: { type: 'line', point: true },
+          encoding: { x, y: { aggregate: 'mean', field: 'value', type: 'quantitative' }, color },
+        },
+      ],
     },
   } as TopLevelSpec;
 }

@@ -1,4 +1,5 @@
 import { initRuntime } from '@hybridspike/core';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshTrialWorkspace, sweepFile, tiny } from './__tests__/sweeps.js';
@@ -43,6 +44,11 @@ describe('firing rates in every run and report', () => {
     expect(Object.keys(ann.metrics).some((k) => k.startsWith('rate/'))).toBe(false);
     const rep = await writeReport(ws.tracker, exp, loaded, join(ws.root, 'reports', 'tiny'));
     expect(rep.markdown).toMatch(/## Firing rates/);
+    const curves = rep.files.find((f) => f.endsWith('learning-curves.svg'));
+    expect(curves).toBeDefined();
+    const svg = readFileSync(curves!, 'utf8');
+    expect(svg).toMatch(/^<svg/);
+    expect(svg).toMatch(/validation loss/);
     expect(rep.markdown).toMatch(/\| head\.snn\.lif1 \|/);
     expect(rep.markdown).toMatch(
       /spiking layers never fire; [\d,]+ parameters sit in blocks that never fire/,

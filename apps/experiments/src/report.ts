@@ -3,7 +3,7 @@ import type { Run, Tracker } from '@hybridspike/tracking';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bestOf, groupStat, groupTrials, runsByHash, type ConfigGroup, type Stat } from './aggregate.js';
-import { axisChart, energyScatter, renderSvg } from './plots.js';
+import { axisChart, energyScatter, learningCurves, renderSvg, type CurvePoint } from './plots.js';
 import type { LoadedSweep } from './sweep.js';
 import { SOURCE_TAGS, TAG } from './trial/index.js';
 
@@ -257,6 +257,24 @@ async function charts(
   return out;
 }
 
+/** Per-epoch history of every run of every configuration, as learning-curve points. */
+async function curvePoints(tracker: Tracker, groups: ConfigGroup[]): Promise<CurvePoint[]> {
+  const out: CurvePoint[] = [];
+  const metrics = {
+    loss: 'train loss',
+    val_loss: 'validation loss',
+    accuracy: 'train accuracy',
+    val_accuracy: 'validation accuracy',
+  };
+  for (const g of groups)
+    for (const r of g.runs)
+      for (const [key, label] of Object.entries(metrics))
+        for (const m of await tracker.getMetricHistory(r.run.info.runId, key))
+          if (Number.isFinite(m.value))
+            out.push({ configuration: g.label, metric: label, epoch: m.step, value: m.value });
+  return out;
+}
+
 /** The spike raster of the best configuration that spikes (the ANN twin has none), or null. */
 async function bestRaster(tracker: Tracker, groups: ConfigGroup[], metric: string): Promise<string | null> {
   const best = bestOf(
@@ -269,6 +287,12 @@ async function bestRaster(tracker: Tracker, groups: ConfigGroup[], metric: strin
   } catch {
     return null; // a run logged before rasters existed
   }
+}
+
+/** `learning-curves.svg` when the runs have epoch histories. */
+async function curvesSvg(tracker: Tracker, groups: ConfigGroup[]): Promise<Record<string, string>> {
+  const points = await curvePoints(tracker, groups);
+  return points.length ? { 'learning-curves.svg': await renderSvg(learningCurves(points)) } : {};
 }
 
 /** Logs the report's files to the sweep's one `<sweep>-report` run, created once and updated in place. */
@@ -322,6 +346,7 @@ export async function writeReport(
     'table.csv': csv,
     'summary.csv': toCsv(summary),
     ...(await charts(groups, axes, metric)),
+    ...(await curvesSvg(tracker, groups)),
     ...(raster ? { 'raster-best.svg': raster } : {}),
   };
   mkdirSync(outDir, { recursive: true });

@@ -3,6 +3,7 @@ import { readFileSync, statSync } from 'node:fs';
 import YAML, { isMap, isSeq, LineCounter, type Document } from 'yaml';
 import { z } from 'zod';
 import { invokingDir } from './paths.js';
+import { closeKeys, keysAt } from './sweep-schema.js';
 import {
   configHash,
   normalizeRefs,
@@ -64,7 +65,12 @@ function issuesToText(
       const keys = 'keys' in i && Array.isArray(i.keys) ? i.keys : [];
       const where = keys.length ? lineOf(doc, lc, [...path, keys[0] as string]) : lineOf(doc, lc, path);
       const name = keys.length ? `${[...path, ...keys].join('.')}` : path.join('.') || '(top)';
-      return `${file}:${where.replace('line ', '')}: '${name}': ${i.message}${keys.length ? ` ${JSON.stringify(keys)}` : ''}`;
+      const hints = keys
+        .map((k) => ({ k: String(k), close: closeKeys(String(k), keysAt(path)) }))
+        .filter((h) => h.close.length)
+        .map((h) => ` (did you mean ${h.close.map((c) => `'${c}'`).join(' or ')} for '${h.k}'?)`)
+        .join('');
+      return `${file}:${where.replace('line ', '')}: '${name}': ${i.message}${keys.length ? ` ${JSON.stringify(keys)}` : ''}${hints}`;
     })
     .join('\n');
 }
