@@ -80,17 +80,13 @@ async function roundTrip(model: HybridModel, shape: [number, number, number], se
   return { spikes, maxLogitDiff: d, imported, x, layers: ours.size };
 }
 
+/** A small has8Vgg SNN-only twin (1 channel, 8x8, 4 classes). */
+const vggTwin = (seed: number) =>
+  has8Vgg({ inChannels: 1, numClasses: 4, base: 2, depth: 1, hidden: [8, 8], branch: 'snn', seed });
+
 describe('export -> import round trip', () => {
   it("has8Vgg's SNN twin: the same spikes step by step in every layer, the same logits", async () => {
-    const model = has8Vgg({
-      inChannels: 1,
-      numClasses: 4,
-      base: 2,
-      depth: 1,
-      hidden: [8, 8],
-      branch: 'snn',
-      seed: 2,
-    });
+    const model = vggTwin(2);
     const r = await roundTrip(model, [1, 8, 8], 5);
     expect(r.layers).toBe(4);
     expect(r.spikes).toBeGreaterThan(50);
@@ -114,15 +110,7 @@ describe('export -> import round trip', () => {
   });
 
   it('an imported graph exports to ONNX and passes the parity check (spikes included)', async () => {
-    const model = has8Vgg({
-      inChannels: 1,
-      numClasses: 4,
-      base: 2,
-      depth: 1,
-      hidden: [8, 8],
-      branch: 'snn',
-      seed: 4,
-    });
+    const model = vggTwin(4);
     excite(model, 9);
     model.eval();
     const { classifier } = await importNir(await exportNir(model, { inputShape: [1, 8, 8] }));
@@ -138,15 +126,7 @@ describe('export -> import round trip', () => {
 
 describe("the file follows NIR's HDF5 layout", () => {
   it('version, node graph, nodes with type and parameter datasets, edges, metadata', async () => {
-    const model = has8Vgg({
-      inChannels: 1,
-      numClasses: 4,
-      base: 2,
-      depth: 1,
-      hidden: [8, 8],
-      branch: 'snn',
-      seed: 2,
-    });
+    const model = vggTwin(2);
     const bytes = await exportNir(model, { inputShape: [1, 8, 8], dt: 1e-3 });
     const h5 = (await import('h5wasm')).default;
     const { FS } = (await h5.ready) as unknown as { FS: { writeFile(p: string, b: Uint8Array): void } };
