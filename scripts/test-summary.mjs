@@ -6,25 +6,26 @@ import { join } from 'node:path';
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const group of ['packages', 'apps']) {
-  if (!existsSync(group)) continue;
-  for (const name of readdirSync(group)) {
-    const dir = join(group, name);
-    const pkgFile = join(dir, 'package.json');
-    if (!existsSync(pkgFile)) continue;
-    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-    if (!pkg.scripts?.test) continue;
-    const results = join(dir, '.vitest', 'results.json');
-    if (!existsSync(results)) {
-      console.log(`${pkg.name}: no test results (did its test run crash?)`);
-      failed += 1;
-      continue;
-    }
-    const r = JSON.parse(readFileSync(results, 'utf8'));
-    passed += r.numPassedTests;
-    failed += r.numFailedTests;
-    skipped += r.numPendingTests + (r.numTodoTests ?? 0);
-    console.log(`${pkg.name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+// The workspace's package folders (pnpm-workspace.yaml): packages/*, apps/* and examples.
+const dirs = ['packages', 'apps']
+  .filter((group) => existsSync(group))
+  .flatMap((group) => readdirSync(group).map((name) => join(group, name)))
+  .concat('examples');
+for (const dir of dirs) {
+  const pkgFile = join(dir, 'package.json');
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  if (!pkg.scripts?.test) continue;
+  const results = join(dir, '.vitest', 'results.json');
+  if (!existsSync(results)) {
+    console.log(`${pkg.name}: no test results (did its test run crash?)`);
+    failed += 1;
+    continue;
   }
+  const r = JSON.parse(readFileSync(results, 'utf8'));
+  passed += r.numPassedTests;
+  failed += r.numFailedTests;
+  skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+  console.log(`${pkg.name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
