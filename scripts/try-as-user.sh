@@ -46,4 +46,15 @@ HYBRIDSPIKE_KERNELS=wasm ./node_modules/.bin/hybridspike sweep mine.yaml >sweep.
 grep -q 'exported to ONNX; onnxruntime parity .*: OK' sweep.log || { tail -30 sweep.log >&2; exit 1; }
 test -s reports/mine/table.md
 test "$(find mlruns -mindepth 3 -maxdepth 3 -name meta.yaml | wc -l)" -ge 2 # a run folder per trial
-echo "[try-as-user] packed packages installed into a blank npm project; hybridspike $got ran a sweep, a report and an ONNX export there"
+# The library side: a user's script loads the best run and rescores it.
+run=$(sed -n 's/.*best trial [0-9]* (run \([0-9a-f]*\)).*/\1/p' sweep.log | head -1)
+cat >rescore.mjs <<'JS'
+import { loadRun } from '@hybridspike/experiments';
+import { evaluate } from '@hybridspike/trainer';
+const { model, test } = await loadRun(process.argv[2]);
+console.log(evaluate(model, test).accuracy);
+JS
+logged=$(awk '{ print $2 }' mlruns/*/"$run"/metrics/test_accuracy | tail -1)
+rescored=$(HYBRIDSPIKE_KERNELS=wasm HYBRIDSPIKE_QUIET=1 node rescore.mjs "$run")
+[ "$rescored" = "$logged" ] || { echo "[try-as-user] loadRun rescored $rescored, the run logged $logged" >&2; exit 1; }
+echo "[try-as-user] packed packages installed into a blank npm project; hybridspike $got ran a sweep, a report and an ONNX export there; loadRun rescored the best run ($rescored)"

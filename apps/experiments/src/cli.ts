@@ -13,13 +13,12 @@ import { exportAndCheck, exportChecked, loadTrialModel, runTrial, TrialRecord } 
 import { exportBest, runSweep, TRIAL_LOCKED_EXIT } from './sweep-runner.js';
 import { evaluate } from '@hybridspike/trainer';
 import { configHash } from './config.js';
-import { loadPlugins } from './plugins.js';
-import { allowedRecordPlugins, readRunRecord } from './run-record.js';
+import { trialOfRun } from './load-run.js';
 import { describeError } from './describe-error.js';
 import { writeWebModel } from './web-model.js';
 import { exportRunNir, importNirFile } from './nir-commands.js';
 import { sweepJsonSchema } from './sweep-schema.js';
-import { invokingDir, repoRelative, userPath } from './paths.js';
+import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
 program
@@ -239,15 +238,6 @@ const pluginsOption = () =>
         .filter(Boolean),
     )
     .default([]);
-
-/** A finished run's trial, read from its checked record, with the plugins the user allowed loaded. */
-async function trialOfRun(runId: string, root: string, allowed: string[]) {
-  const ws = workspace(root);
-  const run = await ws.tracker.getRun(runId);
-  const { trial } = await readRunRecord(ws.tracker, runId);
-  await loadPlugins(allowedRecordPlugins(run, allowed), invokingDir(), { projectOnly: true });
-  return { ws, trial };
-}
 
 program
   .command('eval')

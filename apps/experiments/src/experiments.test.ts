@@ -19,6 +19,7 @@ import { exportAndCheck, finishedRuns, loadTrialModel, runTrial, TAG, TrialRecor
 import { evaluate, latestCheckpoint } from '@hybridspike/trainer';
 import { exportBest, runSweep } from './sweep-runner.js';
 import { writeWebModel } from './web-model.js';
+import { loadRun } from './index.js';
 import { readOnnxMetadata } from '@hybridspike/onnx';
 import { abortAfterReads, freshTrialWorkspace, sweepFile, tiny } from './__tests__/sweeps.js';
 
@@ -194,10 +195,9 @@ describe('running sweeps', () => {
     });
     expect(JSON.parse(run.tags[TAG.versions]!)['@hybridspike/core']).toMatch(/^\d+\.\d+\.\d+$/);
     // The logged test accuracy is what the logged weights score on the test set, recomputed.
-    const { model, test } = await loadTrialModel(
-      TrialRecord.of(ws.tracker, run.info.runId),
-      loaded.trials[0]!,
-    );
+    // (through loadRun, the library's way in: the run's record is read and checked first)
+    const { model, test, trial } = await loadRun(run.info.runId, { root });
+    expect(trial.hash).toBe(loaded.trials[0]!.hash);
     const rescored = evaluate(model, test, { batchSize: 32 });
     model.dispose();
     expect(run.metrics.test_accuracy).toBe(rescored.accuracy);

@@ -1,0 +1,2 @@
+// The library side of the CLI package: what a script needs beside the `hybridspike` bin.
+export { loadRun, type LoadRunOptions } from './load-run.js';
