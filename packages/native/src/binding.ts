@@ -32,7 +32,7 @@ export type ConvShape = [
   number,
 ];
 
-/** The addon's functions (csrc/conv.cc). */
+/** The addon's functions (csrc/onednn.cc). */
 export interface NativeAddon {
   /** One convolution in place on `heap`'s bytes; offsets in bytes (see {@link ConvKind}). */
   conv(kind: ConvKind, heap: Uint8Array, offA: number, offB: number, offOut: number, shape: ConvShape): void;

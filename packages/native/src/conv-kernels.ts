@@ -81,15 +81,23 @@ export const nativeSwitch = { enabled: true };
 /** Counts of calls per path, for tests and for the profile. */
 export const nativeCalls = { native: 0, fallback: 0 };
 
+/** A call the addon can run: two operands, the output's shape, and the call on the heap's bytes. */
+interface NativeCall {
+  a: TensorInfo;
+  b: TensorInfo;
+  outShape: number[];
+  run(heap: Uint8Array, offA: number, offB: number, offOut: number): void;
+}
+
+/**
+ * A wasm kernel that runs `plan`'s call natively on the heap where it applies (float32 operands on
+ * the heap, the switch on), else the kernel registered before it.
+ */
 function wrap(
   kernelName: string,
   fallback: KernelConfig,
-  addon: NativeAddon,
   heap: () => HeapAccess | null,
-  plan: (
-    inputs: Record<string, TensorInfo>,
-    attrs: Record<string, unknown>,
-  ) => { kind: ConvKind; shape: ConvShape; a: TensorInfo; b: TensorInfo; outShape: number[] } | null,
+  plan: (inputs: Record<string, TensorInfo>, attrs: Record<string, unknown>) => NativeCall | null,
 ): KernelConfig {
   const kernelFunc: KernelFunc = (args) => {
     const inputs = args.inputs as unknown as Record<string, TensorInfo>;
@@ -108,7 +116,7 @@ function wrap(
       nativeCalls.fallback++;
       return fallback.kernelFunc(args);
     }
-    addon.conv(p.kind, new Uint8Array(h.memory.buffer), at[0]!, at[1]!, at[2]!, p.shape);
+    p.run(new Uint8Array(h.memory.buffer), at[0]!, at[1]!, at[2]!);
     nativeCalls.native++;
     return out;
   };
@@ -122,66 +130,51 @@ function wrap(
   };
 }
 
-/** BatchMatMul of float32 operands of rank 2 or more (a batch of 1 broadcast), else the fallback. */
-function matmulKernel(
+/** A convolution of `kind` on `shape`, with `a` and `b` as the addon takes them. */
+function convCall(
   addon: NativeAddon,
-  heap: () => HeapAccess | null,
-  fallback: KernelConfig,
-): KernelConfig {
-  const kernelFunc: KernelFunc = (args) => {
-    const { a, b } = args.inputs as unknown as Record<'a' | 'b', TensorInfo>;
-    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const outerA = a.shape.slice(0, -2);
-    const outerB = b.shape.slice(0, -2);
-    const size = (d: number[]) => d.reduce((x, y) => x * y, 1);
-    const [bA, bB] = [size(outerA), size(outerB)];
-    const [a1, a2] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
-    const [b1, b2] = [b.shape[rb - 2]!, b.shape[rb - 1]!];
-    const [M, K] = transposeA ? [a2, a1] : [a1, a2];
-    const [K2, N] = transposeB ? [b2, b1] : [b1, b2];
-    // tfjs's output: the outer dims broadcast, then [M, N]; only equal outer dims or a batch of 1 here.
-    const same = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
-    const outer = same ? outerA : bA === 1 && bB !== 1 ? outerB : bB === 1 ? outerA : null;
-    const ok =
-      nativeSwitch.enabled &&
-      ra >= 2 &&
-      rb >= 2 &&
-      a.dtype === 'float32' &&
-      b.dtype === 'float32' &&
-      outer !== null;
-    const h = ok && K === K2 && M * K * N > 0 ? heap() : null;
-    if (!h) {
-      nativeCalls.fallback++;
-      return fallback.kernelFunc(args);
-    }
-    const backend = args.backend as unknown as WasmBackendLike;
-    const out = backend.makeOutput([...outer!, M, N], 'float32');
-    const at = h.offsetsOf([a, b, out]);
-    if (!at) {
-      backend.disposeData(out.dataId);
-      nativeCalls.fallback++;
-      return fallback.kernelFunc(args);
-    }
-    addon.matmul(new Uint8Array(h.memory.buffer), at[0]!, at[1]!, at[2]!, [
-      bA,
-      bB,
-      M,
-      K,
-      N,
-      +transposeA,
-      +transposeB,
-    ]);
-    nativeCalls.native++;
-    return out;
-  };
+  kind: ConvKind,
+  shape: ConvShape,
+  a: TensorInfo,
+  b: TensorInfo,
+  outShape: number[],
+): NativeCall {
   return {
-    kernelName: BatchMatMul,
-    backendName: 'wasm',
-    kernelFunc,
-    setupFunc: fallback.setupFunc,
-    disposeFunc: fallback.disposeFunc,
+    a,
+    b,
+    outShape,
+    run: (heap, offA, offB, offOut) => addon.conv(kind, heap, offA, offB, offOut, shape),
+  };
+}
+
+/** BatchMatMul of operands of rank 2 or more (equal outer dims or a batch of 1 broadcast), else null. */
+function matmulCall(
+  addon: NativeAddon,
+  { a, b }: Record<string, TensorInfo>,
+  attrs: Record<string, unknown>,
+): NativeCall | null {
+  const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  const ra = a!.shape.length;
+  const rb = b!.shape.length;
+  if (ra < 2 || rb < 2) return null;
+  const outerA = a!.shape.slice(0, -2);
+  const outerB = b!.shape.slice(0, -2);
+  const size = (d: number[]) => d.reduce((x, y) => x * y, 1);
+  const [bA, bB] = [size(outerA), size(outerB)];
+  const [a1, a2] = [a!.shape[ra - 2]!, a!.shape[ra - 1]!];
+  const [b1, b2] = [b!.shape[rb - 2]!, b!.shape[rb - 1]!];
+  const [M, K] = transposeA ? [a2, a1] : [a1, a2];
+  const [K2, N] = transposeB ? [b2, b1] : [b1, b2];
+  // tfjs's output: the outer dims broadcast, then [M, N]; only equal outer dims or a batch of 1 here.
+  const same = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  const outer = same ? outerA : bA === 1 && bB !== 1 ? outerB : bB === 1 ? outerA : null;
+  if (outer === null || K !== K2 || M * K * N === 0) return null;
+  const dims = [bA, bB, M, K, N, +transposeA, +transposeB];
+  return {
+    a: a!,
+    b: b!,
+    outShape: [...outer, M, N],
+    run: (heap, offA, offB, offC) => addon.matmul(heap, offA, offB, offC, dims),
   };
 }
 
@@ -192,7 +185,7 @@ export function nativeConvKernels(
   previous: (name: string) => KernelConfig,
 ): KernelConfig[] {
   return [
-    wrap(Conv2D, previous(Conv2D), addon, heap, ({ x, filter }, a) => {
+    wrap(Conv2D, previous(Conv2D), heap, ({ x, filter }, a) => {
       if (a.dataFormat !== 'NHWC') return null;
       const s = convShape(
         x!.shape,
@@ -202,11 +195,9 @@ export function nativeConvKernels(
         a.dimRoundingMode as never,
         a.dilations as number,
       );
-      return (
-        s && { kind: ConvKind.Forward, shape: s, a: x!, b: filter!, outShape: [s[0], s[13], s[14], s[4]] }
-      );
+      return s && convCall(addon, ConvKind.Forward, s, x!, filter!, [s[0], s[13], s[14], s[4]]);
     }),
-    wrap(Conv2DBackpropInput, previous(Conv2DBackpropInput), addon, heap, ({ dy, filter }, a) => {
+    wrap(Conv2DBackpropInput, previous(Conv2DBackpropInput), heap, ({ dy, filter }, a) => {
       if (a.dataFormat !== 'NHWC') return null;
       const inputShape = a.inputShape as number[];
       const s = convShape(
@@ -217,9 +208,9 @@ export function nativeConvKernels(
         a.dimRoundingMode as never,
       );
       if (!s || dy!.shape[1] !== s[13] || dy!.shape[2] !== s[14]) return null;
-      return { kind: ConvKind.BackwardData, shape: s, a: dy!, b: filter!, outShape: [...inputShape] };
+      return convCall(addon, ConvKind.BackwardData, s, dy!, filter!, [...inputShape]);
     }),
-    wrap(Conv2DBackpropFilter, previous(Conv2DBackpropFilter), addon, heap, ({ x, dy }, a) => {
+    wrap(Conv2DBackpropFilter, previous(Conv2DBackpropFilter), heap, ({ x, dy }, a) => {
       if (a.dataFormat !== 'NHWC') return null;
       const filterShape = a.filterShape as number[];
       const s = convShape(
@@ -230,9 +221,9 @@ export function nativeConvKernels(
         a.dimRoundingMode as never,
       );
       if (!s || dy!.shape[1] !== s[13] || dy!.shape[2] !== s[14]) return null;
-      return { kind: ConvKind.BackwardWeights, shape: s, a: x!, b: dy!, outShape: [...filterShape] };
+      return convCall(addon, ConvKind.BackwardWeights, s, x!, dy!, [...filterShape]);
     }),
-    matmulKernel(addon, heap, previous(BatchMatMul)),
+    wrap(BatchMatMul, previous(BatchMatMul), heap, (inputs, attrs) => matmulCall(addon, inputs, attrs)),
   ];
 }
 

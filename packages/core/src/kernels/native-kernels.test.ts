@@ -105,6 +105,9 @@ describe.skipIf(!required && process.env.HYBRIDSPIKE_KERNELS === 'wasm')(
           tf.matMul(b3, b3, true, false),
         ];
       });
+      // every product ran natively: the forward twice (tf.grads runs its own), both gradients, the
+      // broadcast batch and the transposed batch
+      expect(r.calls).toBe(6);
       for (let i = 0; i < r.native.length; i++)
         expect(maxRelDiff(r.native[i]!, r.wasm[i]!)).toBeLessThan(1e-4);
     });
