@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { HybridSpikeError, Module } from '@hybridspike/core';
-import type * as Ort from 'onnxruntime-node';
+import { loadOnnxRuntime, toNCHW } from './ort-node.js';
 
 /** One neuron layer as the tfjs side saw it: membrane potentials (time-major NHWC) and threshold. */
 export interface ParityLayer {
@@ -55,37 +55,6 @@ export interface OnnxCheckReport {
 }
 
 /**
- * onnxruntime-node, imported on first use: exporting needs no runtime, so it is an optional peer
- * of this package and only `checkOnnx` needs it.
- */
-async function loadOnnxRuntime(): Promise<typeof Ort> {
-  try {
-    return (await import('onnxruntime-node')) as typeof Ort;
-  } catch (e) {
-    throw new HybridSpikeError(
-      'BACKEND_UNAVAILABLE',
-      `checkOnnx needs the optional peer 'onnxruntime-node' (${(e as Error).message}). Install it: ` +
-        'ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node@1.30.0 (the variable skips its CUDA download, which fails offline; the CPU binaries ship in the package).',
-      { cause: e },
-    );
-  }
-}
-
-/** `[..., H, W, C]` time-major NHWC data -> NCHW order (`[T, N, C, H, W]` / `[N, C, H, W]`). */
-function toNCHW(data: Float32Array, shape: number[]): Float32Array {
-  if (shape.length < 4) return data;
-  const [H, W, C] = shape.slice(-3) as [number, number, number];
-  const outer = data.length / (H * W * C);
-  const out = new Float32Array(data.length);
-  for (let o = 0; o < outer; o++)
-    for (let y = 0; y < H; y++)
-      for (let x = 0; x < W; x++)
-        for (let c = 0; c < C; c++)
-          out[o * H * W * C + (c * H + y) * W + x] = data[o * H * W * C + (y * W + x) * C + c]!;
-  return out;
-}
-
-/**
  * Runs `bytes` in onnxruntime (CPU) and the tfjs side on `inputs` (NHWC `[N, H, W, C]`) and
  * compares logits and, for exports made with `debugSpikes`, every spike. The tfjs side is a
  * model (eval-mode logits) or an {@link OnnxReference} that also gives each neuron layer's
@@ -104,7 +73,7 @@ export async function checkOnnx(
       `checkOnnx inputs must be NHWC [N, H, W, C], got [${inputs.shape}].`,
     );
   const [N, H, W, C] = inputs.shape as [number, number, number, number];
-  const ort = await loadOnnxRuntime();
+  const ort = await loadOnnxRuntime('checkOnnx');
   const session = await ort.InferenceSession.create(bytes);
   const nchw = toNCHW(inputs.dataSync() as Float32Array, [N, H, W, C]);
   const feeds = { input: new ort.Tensor('float32', nchw, [N, C, H, W]) };

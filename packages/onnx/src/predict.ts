@@ -2,6 +2,7 @@ import { HybridSpikeError } from '@hybridspike/core';
 import type * as Ort from 'onnxruntime-node';
 import { SPIKE_OUTPUTS_KEY } from './export-keys.js';
 import { readOnnxMetadata } from './proto.js';
+import { loadOnnxRuntime, toNCHW } from './ort-node.js';
 
 /** The part of onnxruntime (`onnxruntime-node` or `onnxruntime-web`) that {@link predictOnnx} uses. */
 export type OrtLike = Pick<typeof Ort, 'InferenceSession' | 'Tensor'>;
@@ -18,16 +19,6 @@ export interface Prediction {
    * was exported with `debugSpikes` (its metadata lists the layer outputs); else empty.
    */
   spikeCounts: Record<string, number[]>;
-}
-
-/** `[N, H, W, C]` values in NCHW order. */
-function nhwcToNchw(x: Float32Array, [N, H, W, C]: [number, number, number, number]): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let n = 0; n < N; n++)
-    for (let y = 0; y < H; y++)
-      for (let w = 0; w < W; w++)
-        for (let c = 0; c < C; c++) out[((n * C + c) * H + y) * W + w] = x[((n * H + y) * W + w) * C + c]!;
-  return out;
 }
 
 function softmax(z: Float32Array): Float32Array {
@@ -62,14 +53,14 @@ export async function predictOnnx(
     );
   if (images.some((v) => !Number.isFinite(v)))
     throw new HybridSpikeError('NON_FINITE', 'predictOnnx: the images hold NaN or Infinity.');
-  const ort = options.ort ?? ((await import('onnxruntime-node')) as OrtLike);
+  const ort = options.ort ?? (await loadOnnxRuntime('predictOnnx'));
   const session = await ort.InferenceSession.create(model);
   const layers = JSON.parse(readOnnxMetadata(model)[SPIKE_OUTPUTS_KEY] ?? '[]') as {
     path: string;
     name: string;
   }[];
   const feeds = {
-    [session.inputNames[0]!]: new ort.Tensor('float32', nhwcToNchw(images, shape), [N, C, H, W]),
+    [session.inputNames[0]!]: new ort.Tensor('float32', toNCHW(images, shape), [N, C, H, W]),
   };
   const out = await session.run(feeds, ['logits', ...layers.map((l) => l.name)]);
   const flat = out.logits!.data as Float32Array;
