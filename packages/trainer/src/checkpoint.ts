@@ -3,13 +3,14 @@ import {
   decodeSafetensors,
   encodeSafetensors,
   HybridSpikeError,
+  deserializeModule,
   serializeModule,
   type Module,
   type NamedArray,
 } from '@hybridspike/core';
-import { fsyncDir, loadCheckpoint, renameDurably, writeFileSynced } from '@hybridspike/core/node';
+import { fsyncDir, renameDurably, writeFileSynced } from '@hybridspike/core/node';
 import { createHash, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Optimizer } from './optimizers.js';
 
@@ -93,10 +94,8 @@ export function writeTrainingCheckpoint(
     put(CHECKPOINT_FILES.optimizer, encodeSafetensors(arrays, { optimizer: optimizer.name }));
     const oldBest = previous && join(previous, CHECKPOINT_FILES.best);
     if (options.improved) put(CHECKPOINT_FILES.best, weights);
-    else if (oldBest && existsSync(oldBest)) {
-      copyFileSync(oldBest, join(part, CHECKPOINT_FILES.best));
-      files[CHECKPOINT_FILES.best] = sha256(readFileSync(join(part, CHECKPOINT_FILES.best)));
-    }
+    // (written, not copied: put flushes it to disk like the others before the rename)
+    else if (oldBest && existsSync(oldBest)) put(CHECKPOINT_FILES.best, readFileSync(oldBest));
     const json = { ...state, optimizer: { name: optimizer.name, scalars: opt.scalars }, files };
     writeFileSynced(join(part, CHECKPOINT_FILES.state), JSON.stringify(json, null, 2));
     fsyncDir(part);
@@ -114,7 +113,11 @@ export function writeTrainingCheckpoint(
       rmSync(join(dir, d), { recursive: true, force: true });
 }
 
-function readState(ckpt: string, dir: string): TrainerState {
+/**
+ * Reads `trainer.json` and every file it lists, checked against their SHA-256: the state and the
+ * checked bytes by file name (what is loaded is what was checked, never a second read).
+ */
+function readState(ckpt: string, dir: string): { state: TrainerState; bytes: Map<string, Uint8Array> } {
   const statePath = join(ckpt, CHECKPOINT_FILES.state);
   let state: TrainerState;
   try {
@@ -134,6 +137,7 @@ function readState(ckpt: string, dir: string): TrainerState {
       { cause: e },
     );
   }
+  const checked = new Map<string, Uint8Array>();
   for (const [name, hash] of Object.entries(state.files!)) {
     const path = join(ckpt, name);
     let bytes: Uint8Array;
@@ -150,8 +154,9 @@ function readState(ckpt: string, dir: string): TrainerState {
         'CHECKPOINT_MISMATCH',
         `checkpoint '${path}' does not match the SHA-256 that ${CHECKPOINT_FILES.state} records for epoch ${state.epoch} (damaged or replaced); ${REMEDY(dir)}.`,
       );
+    checked.set(name, bytes);
   }
-  return state;
+  return { state, bytes: checked };
 }
 
 /**
@@ -173,30 +178,41 @@ export function readTrainingCheckpoint(
       );
     return null;
   }
-  const state = readState(ckpt, dir);
+  const { state, bytes } = readState(ckpt, dir);
   if (state.optimizer.name !== optimizer.name) {
     throw new HybridSpikeError(
       'CHECKPOINT_MISMATCH',
       `checkpoint in ${ckpt} was written by optimizer '${state.optimizer.name}', not '${optimizer.name}'; ${REMEDY(dir)}.`,
     );
   }
-  const meta = loadCheckpoint(model, join(ckpt, CHECKPOINT_FILES.model));
+  /** Decodes a checked file with `use`; a file trainer.json does not vouch for is never loaded. */
+  const load = <T>(name: string, use: (b: Uint8Array) => T): T => {
+    const path = join(ckpt, name);
+    const b = bytes.get(name);
+    if (!b)
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint '${path}' has no SHA-256 in ${CHECKPOINT_FILES.state}, so it cannot be checked; ${REMEDY(dir)}.`,
+      );
+    try {
+      return use(b);
+    } catch (e) {
+      throw new HybridSpikeError(
+        'CHECKPOINT_MISMATCH',
+        `checkpoint '${path}': ${(e as Error).message}; ${REMEDY(dir)}.`,
+        {
+          cause: e,
+        },
+      );
+    }
+  };
+  const meta = load(CHECKPOINT_FILES.model, (b) => deserializeModule(model, b));
   if (meta.epoch !== undefined && meta.epoch !== String(state.epoch))
     throw new HybridSpikeError(
       'CHECKPOINT_MISMATCH',
       `checkpoint ${ckpt}: weights of epoch ${meta.epoch} beside the state of epoch ${state.epoch}; ${REMEDY(dir)}.`,
     );
-  const optPath = join(ckpt, CHECKPOINT_FILES.optimizer);
-  let tensors: ReturnType<typeof decodeSafetensors>['tensors'];
-  try {
-    tensors = decodeSafetensors(new Uint8Array(readFileSync(optPath))).tensors;
-  } catch (e) {
-    throw new HybridSpikeError(
-      'CHECKPOINT_MISMATCH',
-      `checkpoint '${optPath}': ${(e as Error).message}; ${REMEDY(dir)}.`,
-      { cause: e },
-    );
-  }
+  const tensors = load(CHECKPOINT_FILES.optimizer, (b) => decodeSafetensors(b).tensors);
   const slots = new Map<string, tf.Tensor>();
   for (const [k, a] of tensors) slots.set(k, tf.tensor(a.data, a.shape, 'float32'));
   optimizer.setState({ tensors: slots, scalars: state.optimizer.scalars });

@@ -207,6 +207,15 @@ describe('fit / evaluate', () => {
     await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
       /checkpoint '.*model\.safetensors' does not match the SHA-256 .* epoch 1 .*--force/,
     );
+    // A trainer.json that no longer lists the weights' hash cannot vouch for them: refused too.
+    await fit(tiny(), { ...base, epochs: 1, checkpointDir: dir });
+    const statePath = join(dir, 'epoch-000001', 'trainer.json');
+    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { files: Record<string, string> };
+    delete state.files['model.safetensors'];
+    writeFileSync(statePath, JSON.stringify(state));
+    await expect(fit(tiny(), { ...base, epochs: 2, checkpointDir: dir, resume: true })).rejects.toThrow(
+      /checkpoint '.*model\.safetensors' has no SHA-256 in trainer\.json.*--force/,
+    );
   });
 
   it('a checkpoint is one unit: files of two epochs never mix, a crashed save is ignored', async () => {
