@@ -159,6 +159,48 @@ function readState(ckpt: string, dir: string): { state: TrainerState; bytes: Map
   return { state, bytes: checked };
 }
 
+/** Decodes a checked file with `use`; a file trainer.json does not vouch for is never loaded. */
+function loadChecked<T>(
+  ckpt: string,
+  dir: string,
+  bytes: Map<string, Uint8Array>,
+  name: string,
+  use: (b: Uint8Array) => T,
+): T {
+  const path = join(ckpt, name);
+  const b = bytes.get(name);
+  if (!b)
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint '${path}' has no SHA-256 in ${CHECKPOINT_FILES.state}, so it cannot be checked; ${REMEDY(dir)}.`,
+    );
+  try {
+    return use(b);
+  } catch (e) {
+    throw new HybridSpikeError(
+      'CHECKPOINT_MISMATCH',
+      `checkpoint '${path}': ${(e as Error).message}; ${REMEDY(dir)}.`,
+      {
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * Loads the best weights kept by the newest checkpoint in `dir` into `model`, checked against
+ * `trainer.json` like a resume; false when that checkpoint keeps none.
+ */
+export function loadBestWeights(dir: string, model: Module): boolean {
+  const ckpt = latestCheckpoint(dir);
+  if (!ckpt) return false;
+  const { bytes } = readState(ckpt, dir);
+  // (a best file on disk that trainer.json does not vouch for is refused by loadChecked)
+  if (!bytes.has(CHECKPOINT_FILES.best) && !existsSync(join(ckpt, CHECKPOINT_FILES.best))) return false;
+  loadChecked(ckpt, dir, bytes, CHECKPOINT_FILES.best, (b) => deserializeModule(model, b));
+  return true;
+}
+
 /**
  * Loads the newest checkpoint written by {@link writeTrainingCheckpoint} into `model` and
  * `optimizer`; null when `dir` has none. Every file is checked against the hashes in
@@ -185,27 +227,7 @@ export function readTrainingCheckpoint(
       `checkpoint in ${ckpt} was written by optimizer '${state.optimizer.name}', not '${optimizer.name}'; ${REMEDY(dir)}.`,
     );
   }
-  /** Decodes a checked file with `use`; a file trainer.json does not vouch for is never loaded. */
-  const load = <T>(name: string, use: (b: Uint8Array) => T): T => {
-    const path = join(ckpt, name);
-    const b = bytes.get(name);
-    if (!b)
-      throw new HybridSpikeError(
-        'CHECKPOINT_MISMATCH',
-        `checkpoint '${path}' has no SHA-256 in ${CHECKPOINT_FILES.state}, so it cannot be checked; ${REMEDY(dir)}.`,
-      );
-    try {
-      return use(b);
-    } catch (e) {
-      throw new HybridSpikeError(
-        'CHECKPOINT_MISMATCH',
-        `checkpoint '${path}': ${(e as Error).message}; ${REMEDY(dir)}.`,
-        {
-          cause: e,
-        },
-      );
-    }
-  };
+  const load = <T>(name: string, use: (b: Uint8Array) => T) => loadChecked(ckpt, dir, bytes, name, use);
   const meta = load(CHECKPOINT_FILES.model, (b) => deserializeModule(model, b));
   if (meta.epoch !== undefined && meta.epoch !== String(state.epoch))
     throw new HybridSpikeError(

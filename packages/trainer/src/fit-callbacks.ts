@@ -1,8 +1,7 @@
 import { HybridSpikeError } from '@hybridspike/core';
-import { loadCheckpoint } from '@hybridspike/core/node';
 import { batchCount } from '@hybridspike/data';
 import type { Callback } from './callbacks.js';
-import { bestCheckpointPath, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
+import { loadBestWeights, readTrainingCheckpoint, writeTrainingCheckpoint } from './checkpoint.js';
 import { evaluate } from './evaluate.js';
 import type { EpochLog } from './fit-types.js';
 import { epochProgress, type EpochProgress } from './progress.js';
@@ -36,13 +35,11 @@ export function validation(): Callback {
     },
     onTrainEnd(s) {
       if (!s.options.restoreBest || s.interrupted || s.bestEpoch === null) return;
-      const path = bestCheckpointPath(s.options.checkpointDir!);
-      if (!path)
+      if (!loadBestWeights(s.options.checkpointDir!, s.model))
         throw new HybridSpikeError(
           'CHECKPOINT_MISMATCH',
           `the best weights (epoch ${s.bestEpoch}) are missing from ${s.options.checkpointDir}; delete that folder to start over.`,
         );
-      loadCheckpoint(s.model, path);
       s.restoredBest = true;
     },
   };

@@ -15,6 +15,7 @@ export {
   readTrainingCheckpoint,
   latestCheckpoint,
   bestCheckpointPath,
+  loadBestWeights,
   CHECKPOINT_FILES,
 } from './checkpoint.js';
 export type { TrainerState } from './checkpoint.js';

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { fit } from './fit.js';
-import { latestCheckpoint } from './checkpoint.js';
+import { latestCheckpoint, loadBestWeights } from './checkpoint.js';
 import { Adam, AdamW, SGD } from './optimizers.js';
 import { warmupCosine, stepDecay } from './schedules.js';
 
@@ -277,6 +277,14 @@ describe('fit / evaluate', () => {
     expect(r.restoredBest).toBe(true);
     expect(Array.from(weight().dataSync())).toEqual(Array.from(snapshots[r.bestEpoch! - 1]!));
     expect(Array.from(weight().dataSync())).not.toEqual(Array.from(snapshots[2]!));
+    // The last checkpoint carried the best weights over; they load checked, and a damaged copy is refused.
+    const other = tiny();
+    expect(loadBestWeights(dir, other)).toBe(true);
+    expect(Array.from(other.parameters().get('head.ann.fc3.weight')!.dataSync())).toEqual(
+      Array.from(snapshots[r.bestEpoch! - 1]!),
+    );
+    writeFileSync(join(dir, 'epoch-000003', 'best.safetensors'), 'garbage!');
+    expect(() => loadBestWeights(dir, other)).toThrow(/best\.safetensors' does not match the SHA-256/);
     await expect(
       fit(tiny(), { ...base, validation: undefined, checkpointDir: dir, epochs: 1, restoreBest: true }),
     ).rejects.toThrow(/restoreBest needs a validation set/);
