@@ -1,20 +1,13 @@
 // Totals vitest's JSON results over every workspace package and prints `N passed, N failed`,
 // the closing line CI reads. A package with a test script but no results counts as one failure.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { workspacePackages } from './workspace-packages.mjs';
 
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-// The workspace's package folders (pnpm-workspace.yaml): packages/*, apps/* and examples.
-const dirs = ['packages', 'apps']
-  .filter((group) => existsSync(group))
-  .flatMap((group) => readdirSync(group).map((name) => join(group, name)))
-  .concat('examples');
-for (const dir of dirs) {
-  const pkgFile = join(dir, 'package.json');
-  if (!existsSync(pkgFile)) continue;
-  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+for (const { dir, pkg } of workspacePackages()) {
   if (!pkg.scripts?.test) continue;
   const results = join(dir, '.vitest', 'results.json');
   if (!existsSync(results)) {

@@ -10,12 +10,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/tgz" "$work/user"
 # Every workspace package that is not private is what a release publishes.
-for dir in $(cd "$root" && node -e '
-  const fs = require("fs");
-  for (const g of ["packages", "apps"]) for (const n of fs.readdirSync(g)) {
-    const f = `${g}/${n}/package.json`;
-    if (fs.existsSync(f) && !JSON.parse(fs.readFileSync(f, "utf8")).private) console.log(`${g}/${n}`);
-  }'); do
+for dir in $(cd "$root" && node scripts/workspace-packages.mjs --publishable); do
   (cd "$root/$dir" && npx -y pnpm@10.34.9 pack --pack-destination "$work/tgz" >/dev/null)
 done
 cd "$work/user"
