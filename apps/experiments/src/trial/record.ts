@@ -7,7 +7,8 @@ import {
   type Tracker,
 } from '@hybridspike/tracking';
 import type { Callback, EpochLog } from '@hybridspike/trainer';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '@hybridspike/core/node';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OnnxCheckReport } from '@hybridspike/onnx/check';
 import { gitSha, packageVersions } from '../provenance.js';
@@ -107,10 +108,7 @@ function readRunFile(dir: string): RunFile | null {
 }
 
 function writeRunFile(dir: string, rec: RunFile): void {
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `${RUN_FILE}.tmp-${process.pid}`);
-  writeFileSync(tmp, JSON.stringify(rec, null, 2));
-  renameSync(tmp, join(dir, RUN_FILE));
+  writeFileAtomic(join(dir, RUN_FILE), JSON.stringify(rec, null, 2));
 }
 
 /**
