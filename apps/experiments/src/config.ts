@@ -58,6 +58,7 @@ export const trialConfig = z
       .default({ onnx: false, checkSamples: 32 }),
   })
   .strict();
+/** One trial's whole config after defaults: dataset, data, model, encoder, neuron, train, seed. */
 export type TrialConfig = z.output<typeof trialConfig>;
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 import { LeakyReLU, ReLU } from './layers/activations.js';
 import { BatchNorm } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -8,7 +8,7 @@ import { Linear } from './layers/linear.js';
 import { AvgPool2d, MaxPool2d } from './layers/pool.js';
 
 /** HAS-8 ANN conv block: Conv(3x3, pad 1, no bias) -> BatchNorm -> LeakyReLU(0.01) -> AvgPool(2, 2). */
-export class AnnConvBlock extends Module {
+export class AnnConvBlock extends Module implements OnnxExportable {
   readonly conv: Conv2d;
   readonly bn: BatchNorm;
   readonly act = this.addModule('act', new LeakyReLU(0.01));
@@ -27,7 +27,7 @@ export class AnnConvBlock extends Module {
 }
 
 /** HAS-8 ANN head: (Linear -> LeakyReLU(0.01)) x 3 with widths in -> 1024 -> 512 -> out. */
-export class AnnLinearStack extends Module {
+export class AnnLinearStack extends Module implements OnnxExportable {
   readonly fc1: Linear;
   readonly fc2: Linear;
   readonly fc3: Linear;
@@ -52,7 +52,7 @@ export class AnnLinearStack extends Module {
 }
 
 /** ResNet ANN stem: Conv 7x7/2 -> BatchNorm -> ReLU -> MaxPool 3/2 (pad 1). */
-export class AnnInitConv extends Module {
+export class AnnInitConv extends Module implements OnnxExportable {
   readonly conv: Conv2d;
   readonly bn: BatchNorm;
   readonly act = this.addModule('act', new ReLU());
@@ -100,7 +100,7 @@ export function residualPlan(
 }
 
 /** ANN residual block (basic or bottleneck): convs with BN and ReLU, projection shortcut, ReLU after the add. */
-export class AnnResidualBlock extends Module {
+export class AnnResidualBlock extends Module implements OnnxExportable {
   readonly convs: Conv2d[];
   readonly bns: BatchNorm[];
   readonly downConv: Conv2d | null = null;

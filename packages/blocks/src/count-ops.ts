@@ -7,6 +7,7 @@ import { withOpRecorder, type RecordedKind } from './layers/op-recorder.js';
 
 /** Energy per operation at 45 nm (Horowitz 2014), as SNN papers use them. */
 export const PICOJOULES_PER_MAC = 4.6;
+/** Energy of one accumulate (a spike's synaptic operation) at 45 nm, picojoules. */
 export const PICOJOULES_PER_AC = 0.9;
 
 /** Which side of the model a count belongs to: from the `ann` / `snn` segment of its path. */
@@ -36,6 +37,7 @@ export interface BranchOps {
   energyPicojoules: number;
 }
 
+/** What {@link countOps} counted for one inference: MACs, SOPs, ACs, energy, per layer and per branch. */
 export interface OpCount {
   /** Per inference (divided by the batch size). */
   macs: number;

@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+  type OnnxExportable,
+} from '@hybridspike/core';
 
 /** Which side(s) of every fusion block a model builds. */
 export type Branch = 'hybrid' | 'ann' | 'snn';
@@ -8,7 +14,7 @@ export type Branch = 'hybrid' | 'ann' | 'snn';
  * HAS-8 fusion: `out = snn(x) + ann(x)`. An ANN-only or SNN-only twin keeps just one side,
  * under the same name, so parameter paths line up across the three.
  */
-export class Fusion extends Module {
+export class Fusion extends Module implements OnnxExportable {
   readonly ann: Module | null;
   readonly snn: Module | null;
   constructor(branch: Branch, makeAnn: () => Module, makeSnn: () => Module) {

@@ -10,7 +10,7 @@ export { foldTime, unfoldTime } from './layers/time-fold.js';
 export { initContext, uniform } from './layers/init.js';
 export type { InitContext } from './layers/init.js';
 export { withOpRecorder, activeRecorder } from './layers/op-recorder.js';
-export type { OpRecorder } from './layers/op-recorder.js';
+export type { OpRecorder, RecordedKind } from './layers/op-recorder.js';
 export { AnnConvBlock, AnnLinearStack, AnnInitConv, AnnResidualBlock, residualPlan } from './ann-blocks.js';
 export type { ResidualPlan } from './ann-blocks.js';
 export {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 import { SpikingNeuron } from '@hybridspike/neurons';
 import type { ResidualPlan } from './ann-blocks.js';
 import { BatchNorm } from './layers/batch-norm.js';
@@ -25,10 +25,11 @@ export function spikingLayer<M extends Conv2d | Linear>(m: M): M {
  * {@link EncodeDecodeBlock.spiking} on time-major spikes `[T, B, ...]`; per-sample layers fold
  * T into the batch. Neuron state starts fresh on every forward.
  */
-export abstract class EncodeDecodeBlock extends Module {
+export abstract class EncodeDecodeBlock extends Module implements OnnxExportable {
   constructor(readonly spec: SpikingSpec) {
     super();
   }
+  /** The spiking layers on time-major spikes `[T, B, ...]` (neuron state fresh each call). */
   abstract spiking(s: tf.Tensor): tf.Tensor;
   /** {@link spiking} as ONNX: the same layers on a time-major value `[T, N, ...]`. */
   abstract spikingToOnnx(ctx: OnnxLowering, s: OnnxValue): OnnxValue;
@@ -146,7 +147,7 @@ export class SnnLinearStack extends EncodeDecodeBlock {
  * non-spiking readout of the decoded spike code of the last hidden layer. Parameter paths match
  * the spiking head (`fc1..fc3`, `lif1..lif2`) plus `bn1`, `bn2`.
  */
-export class SnnReadoutHead extends EncodeDecodeBlock {
+export class SnnReadoutHead extends EncodeDecodeBlock implements OnnxExportable {
   readonly fc: Linear[];
   readonly bns: BatchNorm[];
   readonly lifs: SpikingNeuron[];

@@ -4,7 +4,11 @@ import * as tf from '@tensorflow/tfjs-core';
 export type CustomGradForward = (
   inputs: tf.Tensor[],
   save: tf.GradSaveFunc,
-) => { value: tf.Tensor; gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[] };
+) => {
+  value: tf.Tensor;
+  /** The gradient of each input from the output's gradient `dy` and the saved tensors. */
+  gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.Tensor[];
+};
 
 /**
  * A typed wrapper of `tf.customGrad`: one fused op with a hand-written backward, so a loop over

@@ -10,7 +10,7 @@ export { encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { NamedArray } from './safetensors.js';
 export { serializeModule, deserializeModule } from './state.js';
 export { Registry, registry, registerOnce, parseOptions, componentRefSchema } from './registry.js';
-export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef } from './registry.js';
+export type { ComponentEntry, ComponentKind, ComponentKinds, ComponentRef, Product } from './registry.js';
 export { checkTensor, checkFinite, sizeOf } from './tensor-checks.js';
 export { floatTensor, peekFloats } from './peek.js';
 export { columnSums, columnSumsJs, columnSumsOf } from './simd/column-sums.js';

@@ -3,7 +3,9 @@ import { HybridSpikeError } from './errors.js';
 
 /** A random stream whose state a checkpoint keeps, so a resumed run draws the same numbers. */
 export interface RandomStream {
+  /** The stream's state, to store in a checkpoint. */
   getRngState(): number[];
+  /** Continues from a stored state: the next draws equal those of the uninterrupted run. */
   setRngState(state: number[]): void;
 }
 

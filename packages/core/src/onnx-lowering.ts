@@ -43,9 +43,11 @@ export interface OnnxLowering {
   emit(m: Module, x: OnnxValue): OnnxValue;
   /** The exporter's lowering of a spike encoder / decoder owned by `owner`. */
   encode(encoder: unknown, owner: Module, x: OnnxValue): OnnxValue;
+  /** The exporter's lowering of a spike decoder owned by `owner` (spikes back to values). */
   decode(decoder: unknown, owner: Module, spikes: OnnxValue): OnnxValue;
   /** `[T, N, ...]` -> `[T*N, ...]` and back. */
   fold(v: OnnxValue): OnnxValue;
+  /** `[T*N, ...]` -> `[T, N, ...]`, the inverse of {@link OnnxLowering.fold}. */
   unfold(v: OnnxValue, T: number): OnnxValue;
   /** Fails naming the module's path and why. */
   notExportable(m: Module, why: string): never;
@@ -58,6 +60,10 @@ export interface OnnxLowering {
 
 /** A component that describes its own ONNX lowering, once, beside its forward. */
 export interface OnnxExportable {
+  /**
+   * Adds this component's nodes to `ctx.g` for input `x` (NHWC, as its forward) and returns its
+   * output value; initialiser names come from `ctx.pathOf(this)`.
+   */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue;
 }
 

@@ -15,7 +15,8 @@ export type ComponentKind = keyof ComponentKinds extends never
   ? string
   : keyof ComponentKinds | (string & {});
 
-type Product<K extends string> = K extends keyof ComponentKinds ? ComponentKinds[K] : unknown;
+/** What a component kind's factory makes (`encoder` -> `SpikeEncoder`, ...), `unknown` for plugin kinds. */
+export type Product<K extends string> = K extends keyof ComponentKinds ? ComponentKinds[K] : unknown;
 
 /** One registered component: its options schema and a factory. */
 export interface ComponentEntry<K extends string = string, S extends z.ZodType = z.ZodType> {
@@ -25,6 +26,7 @@ export interface ComponentEntry<K extends string = string, S extends z.ZodType =
   options: S;
   /** One line for `--help` and listings. */
   description?: string;
+  /** Makes the component from options the schema has already checked. */
   create(options: z.output<S>): Product<K>;
 }
 
@@ -34,6 +36,7 @@ export interface ComponentEntry<K extends string = string, S extends z.ZodType =
  */
 export const componentRefSchema = z.union([z.string(), z.looseObject({ name: z.string() })]);
 
+/** A component named with its options, as a config file writes it: `{ name: 'lif', tau: 2 }`. */
 export interface ComponentRef {
   name: string;
   [option: string]: unknown;

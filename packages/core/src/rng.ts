@@ -29,6 +29,7 @@ export class Rng {
     return new Rng(`${this.s.join(',')}/${label}`);
   }
 
+  /** The next 32-bit unsigned integer of the stream (xoshiro128**). */
   nextUint32(): number {
     const s = this.s;
     const t = (((s[0]! + s[1]!) >>> 0) + s[3]!) >>> 0;
@@ -81,6 +82,7 @@ export class Rng {
     return [...this.s, this.spare === undefined ? NaN : this.spare];
   }
 
+  /** Continues from a state {@link Rng.getState} returned. */
   setState(state: number[]): void {
     if (state.length !== 5)
       throw new HybridSpikeError('BAD_ARGUMENT', `RNG state must have 5 numbers, got ${state.length}.`);

@@ -58,6 +58,7 @@ export function parseIdx(
   return { dims, data: bytes.subarray(start, start + size) };
 }
 
+/** Where {@link loadIdx} reads: the folder, the split, a dataset name and the class count. */
 export interface IdxOptions {
   dir: string;
   split: 'train' | 'test';

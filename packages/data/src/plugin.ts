@@ -9,6 +9,7 @@ import { trainValidationSplit } from './batches.js';
 
 /** A dataset component: loads a split on demand. */
 export interface DatasetSource {
+  /** The split's images and labels, read when asked (files are checked then). */
   load(split: 'train' | 'test'): Dataset;
 }
 

@@ -48,6 +48,7 @@ export const bitPlaneOptions: z.ZodObject<typeof bitPlaneFields> = z.object(bitP
  * `dL/dq = sum_k g_k dL/db_k`.
  */
 export type BitPlaneOptions = z.input<typeof bitPlaneOptions>;
+/** A {@link BitPlaneEncoder}'s options after defaults are filled in. */
 export type ResolvedBitPlaneOptions = Required<z.output<typeof bitPlaneOptions>> & { alpha: number };
 
 /** Maps plane index k to time step t for the given order. */
@@ -107,7 +108,7 @@ export class BitPlaneEncoder implements SpikeEncoder {
     });
   }
 
-  /** ONNX: the rescale, then each plane as Floor/Div/Mod(fmod), stacked over time. */
+  /** ONNX: the rescale, then plane k as `floor(n / 2^k) - 2 floor(n / 2^(k+1))` (Floor/Mul/Sub, no Mod), stacked over time. */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
     return bitPlanesOnnx(
       ctx,
@@ -117,6 +118,7 @@ export class BitPlaneEncoder implements SpikeEncoder {
     );
   }
 
+  /** Spikes of integer levels `q` in `[0, 2^bits - 1]` (already scaled), with the surrogate gradient. */
   encodeLevels(q: tf.Tensor): tf.Tensor {
     const { bits, order, surrogate, alpha, orderAware, fourierOffset } = this.options;
     const L = this.levels;

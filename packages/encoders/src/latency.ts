@@ -55,6 +55,7 @@ export class LatencyEncoder implements SpikeEncoder {
     return latencyOnnx(ctx, rescaleOnnx(ctx, x, o.rescale), o.steps, o.spikeOnZero);
   }
 
+  /** {@link LatencyEncoder.encode} of input already in [0, 1] (no rescale). */
   encode01(x01: tf.Tensor): tf.Tensor {
     const { steps: T, spikeOnZero, sigma } = this.options;
     const f = customGradOp(([p], save) => {

@@ -43,6 +43,7 @@ export class RateEncoder implements SpikeEncoder {
   getRngState(): number[] {
     return this.rng.getState();
   }
+  /** Continues the random stream from a stored state. */
   setRngState(state: number[]): void {
     this.rng.setState(state);
   }

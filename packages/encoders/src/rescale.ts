@@ -4,6 +4,7 @@ import { checkTensor, customGradOp, floatTensor, HybridSpikeError, peekFloats } 
 
 /** Options schema of the rescale to [0, 1] (DESIGN 4.1 step 1), shared by every encoder. */
 export const rescaleOption = z.enum(['tensor', 'sample', 'none']).default('tensor');
+/** How input is mapped to [0, 1]: per tensor min-max, per sample min-max, or taken as is. */
 export type RescaleMode = z.output<typeof rescaleOption>;
 
 /**

@@ -9,12 +9,15 @@ export interface SpikeEncoder {
   readonly kind: string;
   /** Number of time steps T of the output. */
   readonly steps: number;
+  /** `[B, ...]` -> `[T, B, ...]` spikes of 0/1, differentiable with the encoder's gradient. */
   encode(x: tf.Tensor): tf.Tensor;
 }
 
 /** Turns a spike train `[T, B, ...]` back into a real tensor `[B, ...]`, differentiably. */
 export interface SpikeDecoder {
+  /** The registry name (`bitplane`, `rate`). */
   readonly kind: string;
+  /** `[T, B, ...]` spikes -> `[B, ...]` values. */
   decode(spikes: tf.Tensor): tf.Tensor;
 }
 

@@ -11,6 +11,7 @@ export const ConvKind = {
   /** x, dy -> dw */
   BackwardWeights: 2,
 } as const;
+/** One of the {@link ConvKind} numbers. */
 export type ConvKind = (typeof ConvKind)[keyof typeof ConvKind];
 
 /** `[N, H, W, Ci, Co, kh, kw, sh, sw, top, left, bottom, right, Ho, Wo]` of an NHWC conv. */
@@ -45,6 +46,7 @@ export interface NativeAddon {
   implementation(kind: ConvKind, shape: ConvShape): string;
   /** oneDNN's OpenMP threads from now on. */
   setThreads(n: number): void;
+  /** oneDNN's version, the instruction set it dispatches to, and its thread count. */
   version(): { onednn: string; isa: string; threads: number };
 }
 

@@ -3,6 +3,7 @@ export { atan, sigmoid, fastSigmoid, triangle, surrogateGradTensor } from './sur
 export type { Surrogate } from './surrogates.js';
 export { neuronOptions, resolveSurrogate, surrogateRef } from './options.js';
 export type { NeuronOptions, ResolvedNeuronOptions, SurrogateRef } from './options.js';
+export type { NeuronDynamics } from './dynamics.js';
 
 import type { SpikingNeuron } from './neuron.js';
 import type { Surrogate } from './surrogates.js';

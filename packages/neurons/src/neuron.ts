@@ -96,11 +96,12 @@ export abstract class SpikingNeuron extends Module {
     this.v = null;
   }
 
-  /** ONNX: the neuron unrolled over T, in the fused loop's op order (see {@link neuronToOnnx}). */
+  /** ONNX: the neuron unrolled over T, in the fused loop's op order (`neuronToOnnx`). */
   toOnnx(ctx: OnnxLowering, x: OnnxValue): OnnxValue {
     return neuronToOnnx(ctx, this, this.dynamics(), x);
   }
 
+  /** The constants of this neuron's charge / fire / reset loop, with decay `k` (PLIF: its learnt one). */
   dynamics(k = this.k): NeuronDynamics {
     const o = this.options;
     return {

@@ -5,6 +5,7 @@ import { SURROGATE_ENTRIES } from './surrogate-entries.js';
 
 /** A surrogate given by name (`'atan'`), by reference (`{ name: 'atan', alpha: 3 }`) or as an object. */
 export const surrogateRef = componentRefSchema;
+/** A surrogate gradient: a registered name, a name with options, or a {@link Surrogate} object. */
 export type SurrogateRef = string | ComponentRef | Surrogate;
 
 /** The fields of {@link neuronOptions}, each documented once (editors show it from `dist`). */
@@ -49,6 +50,7 @@ export type NeuronOptions = Omit<z.input<typeof neuronOptions>, 'surrogate'> & {
    */
   surrogate?: SurrogateRef;
 };
+/** A neuron's options after defaults are filled in (the surrogate resolved separately). */
 export type ResolvedNeuronOptions = Omit<z.output<typeof neuronOptions>, 'surrogate'>;
 
 /** Resolves a surrogate option: built-in names, then the registry (objects with a `grad` pass as they are). */

@@ -62,6 +62,7 @@ export class NirBuilder {
     for (const [p, m] of root.namedModules()) this.paths.set(m, p);
   }
 
+  /** The dotted path of a module in the exported model (NIR node names). */
   pathOf(m: Module): string {
     return this.paths.get(m) ?? m.typeName;
   }
@@ -81,6 +82,7 @@ export class NirBuilder {
     return this.notExportable(m, `no NIR lowering for ${m.typeName}; register one with registerNirLowering`);
   }
 
+  /** Fails naming the module's path, its type and why it cannot be exported. */
   notExportable(m: Module, why: string): never {
     throw new HybridSpikeError(
       'NOT_EXPORTABLE',

@@ -1,6 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createEncoder, createDecoder, type SpikeDecoder, type SpikeEncoder } from '@hybridspike/encoders';
-import { HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  HybridSpikeError,
+  Module,
+  type OnnxExportable,
+  type OnnxLowering,
+  type OnnxValue,
+} from '@hybridspike/core';
 import { AvgPool2d, Conv2d, initContext, Linear, MultiStep, Sequential } from '@hybridspike/blocks';
 import { IF, LIF } from '@hybridspike/neurons';
 import { isArray, isGraph, predecessors, topologicalOrder, type NirGraph, type NirNode } from './graph.js';
@@ -191,7 +197,7 @@ function moduleFor(name: string, node: NirNode | NirGraph, dt: number): Module |
  * run in topological order, a node with several inputs gets their sum (fan-in), nested graphs
  * are networks of their own. It trains (our neurons' surrogates), counts ops and exports to ONNX.
  */
-export class NirNetwork extends Module {
+export class NirNetwork extends Module implements OnnxExportable {
   readonly order: string[];
   private readonly byName = new Map<string, Module | null>();
   private readonly inputsOf = new Map<string, string[]>();
@@ -262,7 +268,7 @@ export class NirNetwork extends Module {
  * An imported network with a spike encoder before it and a decoder after: images in (NHWC),
  * logits out, like our own models (trains with `fit`, exports to ONNX).
  */
-export class NirClassifier extends Module {
+export class NirClassifier extends Module implements OnnxExportable {
   readonly network: NirNetwork;
   constructor(
     network: NirNetwork,

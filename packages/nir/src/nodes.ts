@@ -2,7 +2,7 @@
 // (NHWC per step), each with a forward and an ONNX lowering, so that an imported graph runs,
 // trains where it can, and exports like our own models.
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 
 /** Per-step NHWC `[H, W, C]` values of a NIR `[C, H, W]` array (other ranks: as they are). */
 export function chwToHwc(data: Float32Array, shape: number[]): { data: Float32Array; shape: number[] } {
@@ -16,7 +16,7 @@ export function chwToHwc(data: Float32Array, shape: number[]): { data: Float32Ar
 }
 
 /** `y = x * scale` (NIR `Scale`, or a constant factor such as a neuron's input resistance). */
-export class NirScale extends Module {
+export class NirScale extends Module implements OnnxExportable {
   readonly scale: tf.Variable;
   constructor(values: Float32Array | number, shape: number[] = []) {
     super();
@@ -39,7 +39,7 @@ export class NirScale extends Module {
  * NIR `Flatten` of a channels-first per-step shape: our tensors are NHWC, so each step is put in
  * NIR's (C, H, W) order before it is flattened, and a following Linear sees NIR's element order.
  */
-export class NirFlatten extends Module {
+export class NirFlatten extends Module implements OnnxExportable {
   constructor(readonly inputShape: number[]) {
     super();
   }
@@ -60,7 +60,7 @@ export class NirFlatten extends Module {
 }
 
 /** NIR `Threshold`: `z = 1 if x > threshold else 0` per step (no state, no gradient). */
-export class NirThreshold extends Module {
+export class NirThreshold extends Module implements OnnxExportable {
   constructor(readonly threshold: number) {
     super();
   }
@@ -78,7 +78,7 @@ export class NirThreshold extends Module {
  * `v <- v + leak * (vLeak - v) + gain * x`, `v` starting at 0; the output is `v` at every step.
  * For LI `leak = dt / tau`, `gain = dt * r / tau`; for I `leak = 0`, `gain = dt * r`.
  */
-export class NirIntegrator extends Module {
+export class NirIntegrator extends Module implements OnnxExportable {
   constructor(
     readonly leak: number,
     readonly gain: number,

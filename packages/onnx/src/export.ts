@@ -8,6 +8,7 @@ import { SPIKE_OUTPUTS_KEY } from './export-keys.js';
 /** Package version written into the model's metadata. */
 export const EXPORTER_VERSION = '0.1.0';
 
+/** Options of {@link exportOnnx}. */
 export interface ExportOptions {
   /** Input `[C, H, W]` (NCHW at the ONNX boundary); the batch dimension is dynamic. */
   inputShape: [number, number, number];
@@ -19,6 +20,7 @@ export interface ExportOptions {
   metadata?: Record<string, string>;
 }
 
+/** What {@link exportOnnxDetailed} returns: the model's bytes and where its debug spike outputs are. */
 export interface ExportResult {
   bytes: Uint8Array;
   /** Neuron layers exposed as outputs when `debugSpikes` is on: module path -> output name. */
@@ -27,7 +29,7 @@ export interface ExportResult {
 
 /**
  * Exports a whole hybrid model, time loop included, as an ONNX ModelProto (IR 8): input `input`
- * NCHW float32 `[batch, C, H, W]`, output `logits`. Encoders become Floor/Div/Mod/Concat (or
+ * NCHW float32 `[batch, C, H, W]`, output `logits`. Encoders become Floor/Mul/Sub/Concat (or
  * Equal/Cast for latency), neurons unrolled Add/Mul/GreaterOrEqual/Cast/Where, BatchNorm uses its
  * running statistics, decoders Mul/ReduceSum. Initialisers are named by parameter path.
  * Anything not exportable fails naming the module path and why.

@@ -1,5 +1,6 @@
 import { TrackingError, type RunStatus, type Tracker } from './types.js';
 
+/** Options of {@link closeRun}. */
 export interface CloseRunOptions {
   /** Tags to set first (e.g. the error of a failed run). */
   tags?: Record<string, string>;

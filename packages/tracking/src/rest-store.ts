@@ -16,6 +16,7 @@ import {
   type Tracker,
 } from './types.js';
 
+/** How {@link RestStore} talks to the server; MLflow's client variables fill what is left out. */
 export interface RestOptions {
   /** Attempts for 5xx and network errors (default 5; MLFLOW_HTTP_REQUEST_MAX_RETRIES + 1). */
   retries?: number;
@@ -28,6 +29,7 @@ export interface RestOptions {
    * MLFLOW_TRACKING_PASSWORD give Basic auth, else MLFLOW_TRACKING_TOKEN a Bearer token.
    */
   headers?: Record<string, string>;
+  /** The fetch to use (tests pass a fake; default undici's, which takes the TLS options). */
   fetch?: typeof fetch;
   /** The environment MLflow's client variables are read from (default `process.env`). */
   env?: NodeJS.ProcessEnv;

@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 /** MLflow run status (the REST API's names; the FileStore stores 1/3/4/5). */
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
+/** One value of a metric at a step, as MLflow stores it. */
 export interface Metric {
   key: string;
   value: number;
@@ -10,6 +11,7 @@ export interface Metric {
   timestamp?: number;
 }
 
+/** A run's identity and lifecycle, as MLflow's `RunInfo`. */
 export interface RunInfo {
   runId: string;
   experimentId: string;
@@ -34,13 +36,18 @@ export interface Run {
 export interface Tracker {
   /** Where runs go (a folder or a server URL). */
   readonly uri: string;
+  /** The id of the experiment called `name`, created when there is none (safe to race). */
   getOrCreateExperiment(name: string): Promise<string>;
+  /** Starts a RUNNING run in an experiment; a retried create never makes two runs. */
   createRun(
     experimentId: string,
     options?: { runName?: string; tags?: Record<string, string>; startTime?: number },
   ): Promise<RunInfo>;
+  /** Logs parameters (stringified; MLflow refuses changing a logged value). */
   logParams(runId: string, params: Record<string, string | number | boolean>): Promise<void>;
+  /** Logs metric values, in batches of MLflow's size limits. */
   logMetrics(runId: string, metrics: Metric[]): Promise<void>;
+  /** Sets tags (overwrites a tag's earlier value). */
   setTags(runId: string, tags: Record<string, string>): Promise<void>;
   /** Copies a local file into the run's artifacts under `artifactPath` (a relative folder). */
   logArtifact(runId: string, localPath: string, artifactPath?: string): Promise<void>;
@@ -48,15 +55,19 @@ export interface Tracker {
   logArtifactBytes(runId: string, relativePath: string, data: Uint8Array | string): Promise<void>;
   /** Reads an artifact file back. */
   readArtifact(runId: string, relativePath: string): Promise<Uint8Array>;
+  /** Ends a run with a status (default FINISHED) and end time (default now). */
   endRun(runId: string, status?: RunStatus, endTime?: number): Promise<void>;
   /** Sets a run back to RUNNING (no end time) to log to it again: a resumed trial keeps its run. */
   reopenRun(runId: string): Promise<void>;
+  /** A run with its params, latest metrics and tags. */
   getRun(runId: string): Promise<Run>;
   /** Runs of experiments whose tags equal every given `tags` entry. */
   searchRuns(experimentIds: string[], tags?: Record<string, string>): Promise<Run[]>;
+  /** Every logged value of one metric of a run, in logging order. */
   getMetricHistory(runId: string, key: string): Promise<Metric[]>;
 }
 
+/** The FileStore's numbers for each run status (MLflow's `RunStatus` enum). */
 export const STATUS_CODES: Record<RunStatus, number> = {
   RUNNING: 1,
   SCHEDULED: 2,
@@ -64,6 +75,7 @@ export const STATUS_CODES: Record<RunStatus, number> = {
   FAILED: 4,
   KILLED: 5,
 };
+/** The run status for each of the FileStore's numbers. */
 export const STATUS_NAMES: Record<number, RunStatus> = {
   1: 'RUNNING',
   2: 'SCHEDULED',

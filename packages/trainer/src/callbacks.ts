@@ -30,15 +30,19 @@ export interface FitState {
  * caller's logging are callbacks, run in the order given.
  */
 export interface Callback {
+  /** Before the first epoch (after a resume restored the state). */
   onTrainBegin?(state: FitState): void | Promise<void>;
   /** After a resume, with the epochs the checkpoint restored (e.g. to log any a crash lost). */
   onResume?(history: EpochLog[]): void | Promise<void>;
+  /** Before the first batch of `epoch` (0-based). */
   onEpochBegin?(epoch: number, state: FitState): void;
+  /** After each optimiser step, with the batch's loss and accuracy. */
   onBatchEnd?(log: BatchLog, state: FitState): void;
   /** The epoch's record, filled in place by earlier callbacks (validation); 'stop' ends training. */
   onEpochEnd?(log: EpochLog, state: FitState): void | 'stop' | Promise<void | 'stop'>;
   /** Training stopped inside `epoch` (the abort signal). */
   onInterrupt?(epoch: number, state: FitState): void;
+  /** After the last epoch, also when training stopped early or was interrupted. */
   onTrainEnd?(state: FitState): void | Promise<void>;
 }
 
@@ -46,24 +50,31 @@ export interface Callback {
 export class CallbackList {
   constructor(private readonly callbacks: Callback[]) {}
 
+  /** Runs every `onTrainBegin`. */
   async trainBegin(s: FitState): Promise<void> {
     for (const c of this.callbacks) await c.onTrainBegin?.(s);
   }
+  /** Runs every `onResume`. */
   async resumed(history: EpochLog[]): Promise<void> {
     for (const c of this.callbacks) await c.onResume?.(history);
   }
+  /** Runs every `onEpochBegin`. */
   epochBegin(epoch: number, s: FitState): void {
     for (const c of this.callbacks) c.onEpochBegin?.(epoch, s);
   }
+  /** Runs every `onBatchEnd`. */
   batchEnd(log: BatchLog, s: FitState): void {
     for (const c of this.callbacks) c.onBatchEnd?.(log, s);
   }
+  /** Runs every `onEpochEnd`; one that answers 'stop' sets `stopTraining`. */
   async epochEnd(log: EpochLog, s: FitState): Promise<void> {
     for (const c of this.callbacks) if ((await c.onEpochEnd?.(log, s)) === 'stop') s.stopTraining = true;
   }
+  /** Runs every `onInterrupt`. */
   interrupt(epoch: number, s: FitState): void {
     for (const c of this.callbacks) c.onInterrupt?.(epoch, s);
   }
+  /** Runs every `onTrainEnd`. */
   async trainEnd(s: FitState): Promise<void> {
     for (const c of this.callbacks) await c.onTrainEnd?.(s);
   }

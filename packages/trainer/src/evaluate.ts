@@ -3,6 +3,7 @@ import type { Module } from '@hybridspike/core';
 import { batches, type BatchOptions, type Dataset } from '@hybridspike/data';
 import { batchMetrics } from './metrics.js';
 
+/** What {@link evaluate} returns: mean loss and accuracies over the dataset. */
 export interface EvaluateResult {
   loss: number;
   accuracy: number;

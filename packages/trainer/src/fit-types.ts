@@ -17,6 +17,7 @@ export interface EpochLog {
   seconds: number;
 }
 
+/** One training batch's record (what `onBatchEnd` receives). */
 export interface BatchLog {
   epoch: number;
   batch: number;
@@ -24,6 +25,7 @@ export interface BatchLog {
   accuracy: number;
 }
 
+/** What {@link fit} trains on and how (data, epochs, optimiser, schedule, checkpoints, callbacks). */
 export interface FitOptions {
   train: Dataset;
   validation?: Dataset;
@@ -69,6 +71,7 @@ export interface FitOptions {
   restoreBest?: boolean;
 }
 
+/** What {@link fit} returns: every epoch's record and the best epoch by the monitored metric. */
 export interface FitResult {
   history: EpochLog[];
   bestEpoch: number | null;

@@ -17,12 +17,17 @@ export interface OptimizerState {
 
 /** Updates parameters in place from their gradients, with PyTorch semantics. */
 export interface Optimizer {
+  /** Short lower-case name (`adam`, `adamw`, `sgd`), as checkpoints record it. */
   readonly name: string;
   /** Current learning rate (schedules set it). */
   lr: number;
+  /** One update of every parameter that has a gradient (by name); others are left alone. */
   step(params: Map<string, tf.Variable>, grads: Map<string, tf.Tensor>): void;
+  /** The state a checkpoint needs to continue exactly (moments, step count, learning rate). */
   getState(): OptimizerState;
+  /** Continues from a checkpoint's state; the tensors are copied. */
   setState(state: OptimizerState): void;
+  /** Frees the state tensors. */
   dispose(): void;
 }
 
@@ -66,6 +71,7 @@ abstract class SlotOptimizer implements Optimizer {
   }
 }
 
+/** Options of {@link Adam} and {@link AdamW} (lr 1e-3, betas 0.9/0.999, eps 1e-8, weightDecay 0). */
 export const adamOptions = z.object({
   lr: z.number().positive().default(1e-3),
   beta1: z.number().min(0).lt(1).default(0.9),
@@ -152,6 +158,7 @@ export class AdamW extends Adam {
   }
 }
 
+/** Options of {@link SGD} (lr 0.1, momentum 0, nesterov false, weightDecay 0). */
 export const sgdOptions = z.object({
   lr: z.number().positive().default(0.1),
   momentum: z.number().min(0).default(0),

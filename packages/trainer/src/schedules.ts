@@ -30,11 +30,13 @@ export const scheduleOptionsByName = {
   warmupCosine: z.object({ warmup: z.number().int().min(0).default(5), minLr: z.number().min(0).default(0) }),
 } as const;
 
+/** Schema of a schedule config: `{ name: 'constant' | 'step' | 'warmupCosine', ...its options }`. */
 export const scheduleOptions = z.discriminatedUnion('name', [
   scheduleOptionsByName.constant.extend({ name: z.literal('constant') }).strict(),
   scheduleOptionsByName.step.extend({ name: z.literal('step') }).strict(),
   scheduleOptionsByName.warmupCosine.extend({ name: z.literal('warmupCosine') }).strict(),
 ]);
+/** A schedule by name with its options, as a sweep file writes it. */
 export type ScheduleConfig = z.input<typeof scheduleOptions>;
 
 /** Builds a schedule from its config for a run of `epochs` epochs. */

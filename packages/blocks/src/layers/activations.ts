@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 
 /** `max(x, slope * x)`; the HAS-8 ANN blocks use slope 0.01. */
-export class LeakyReLU extends Module {
+export class LeakyReLU extends Module implements OnnxExportable {
   constructor(readonly slope = 0.01) {
     super();
   }
@@ -17,7 +17,8 @@ export class LeakyReLU extends Module {
   }
 }
 
-export class ReLU extends Module {
+/** `max(x, 0)`. */
+export class ReLU extends Module implements OnnxExportable {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.relu(x);
   }

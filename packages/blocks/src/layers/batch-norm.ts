@@ -7,6 +7,7 @@ import {
   Module,
   type OnnxLowering,
   type OnnxValue,
+  type OnnxExportable,
 } from '@hybridspike/core';
 import { activeRecorder } from './op-recorder.js';
 import { FusedBatchNormPasses } from './batch-norm-fused.js';
@@ -18,7 +19,7 @@ import { sumLeading } from './reduce-rows.js';
  * `running = (1 - momentum) * running + momentum * batch` with the unbiased variance;
  * eval uses the running statistics. `weight` (gamma) starts at 1, `bias` (beta) at 0.
  */
-export class BatchNorm extends Module {
+export class BatchNorm extends Module implements OnnxExportable {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable;
   readonly runningMean: tf.Variable;

@@ -1,8 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  checkTensor,
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+  type OnnxExportable,
+} from '@hybridspike/core';
 import { uniform, type InitContext } from './init.js';
 import { activeRecorder } from './op-recorder.js';
 
+/** Options of {@link Conv2d}: kernel size, stride, padding, bias. */
 export interface Conv2dOptions {
   kernel: number;
   stride?: number;
@@ -16,7 +24,7 @@ export interface Conv2dOptions {
  * (ONNX export transposes to `[Cout, Cin, kh, kw]`). PyTorch default init:
  * `U(-1/sqrt(fan_in), 1/sqrt(fan_in))` for weight and bias.
  */
-export class Conv2d extends Module {
+export class Conv2d extends Module implements OnnxExportable {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
   readonly kernel: number;

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  checkTensor,
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+  type OnnxExportable,
+} from '@hybridspike/core';
 import { uniform, type InitContext } from './init.js';
 import { activeRecorder } from './op-recorder.js';
 
@@ -7,7 +14,7 @@ import { activeRecorder } from './op-recorder.js';
  * Fully connected layer on `[..., in]`; weight in tfjs layout `[in, out]` (PyTorch stores
  * `[out, in]`), PyTorch default init `U(-1/sqrt(in), 1/sqrt(in))`.
  */
-export class Linear extends Module {
+export class Linear extends Module implements OnnxExportable {
   readonly weight: tf.Variable;
   readonly bias: tf.Variable | null;
   /**

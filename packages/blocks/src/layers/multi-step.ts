@@ -1,12 +1,18 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  checkTensor,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+  type OnnxExportable,
+} from '@hybridspike/core';
 import { foldTime, unfoldTime } from './time-fold.js';
 
 /**
  * Applies a per-sample layer (Conv2d, BatchNorm, Linear, pools) to a time-major `[T, B, ...]`
  * tensor by folding T into the batch, so BatchNorm statistics run over T*B*H*W.
  */
-export class MultiStep extends Module {
+export class MultiStep extends Module implements OnnxExportable {
   constructor(readonly inner: Module) {
     super();
     this.addModule('inner', inner);

@@ -6,6 +6,7 @@ export type RecordedKind = 'conv' | 'linear' | 'batchnorm' | 'encoder' | 'decode
 
 /** Receives every counted layer's input and output while {@link withOpRecorder} runs. */
 export interface OpRecorder {
+  /** One call of a counted layer: the layer, what it is, and the tensors it took and gave. */
   record(layer: Module, kind: RecordedKind, input: tf.Tensor, output: tf.Tensor): void;
 }
 

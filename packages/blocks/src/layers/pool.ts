@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkTensor, HybridSpikeError, Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import {
+  checkTensor,
+  HybridSpikeError,
+  Module,
+  type OnnxLowering,
+  type OnnxValue,
+  type OnnxExportable,
+} from '@hybridspike/core';
 
 function check4d(x: tf.Tensor, who: string, kernel: number, padding: number): void {
   checkTensor(x, `${who} input`, 4);
@@ -13,7 +20,7 @@ function check4d(x: tf.Tensor, who: string, kernel: number, padding: number): vo
 }
 
 /** Square-window pooling on NHWC with explicit padding, then a 'valid' pool. */
-abstract class Pool2d extends Module {
+abstract class Pool2d extends Module implements OnnxExportable {
   constructor(
     readonly kernel: number,
     readonly stride = kernel,
@@ -77,7 +84,7 @@ export class MaxPool2d extends Pool2d {
 }
 
 /** Mean over H and W: `[N, H, W, C] -> [N, C]`. */
-export class GlobalAvgPool extends Module {
+export class GlobalAvgPool extends Module implements OnnxExportable {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, 'GlobalAvgPool input', 4);
     return tf.mean(x, [1, 2]);
@@ -89,7 +96,7 @@ export class GlobalAvgPool extends Module {
 }
 
 /** `[N, ...] -> [N, prod(...)]`. */
-export class Flatten extends Module {
+export class Flatten extends Module implements OnnxExportable {
   forward(x: tf.Tensor): tf.Tensor {
     checkTensor(x, 'Flatten input', 2);
     return tf.reshape(x, [x.shape[0]!, -1]);

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Module, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { Module, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 
 /** Runs children in order; children are named '0', '1', ... (PyTorch `nn.Sequential`). */
-export class Sequential extends Module {
+export class Sequential extends Module implements OnnxExportable {
   readonly layers: Module[];
   constructor(layers: Module[]) {
     super();

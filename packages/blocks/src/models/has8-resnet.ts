@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { parseOptions, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 import { z } from 'zod';
 import { AnnInitConv, AnnResidualBlock, residualPlan } from '../ann-blocks.js';
 import { Fusion } from '../fusion.js';
@@ -41,7 +41,7 @@ export const RESNET_PRESETS: Record<string, Pick<Has8ResNetOptions, 'layers' | '
  * 3/2), four stages of fusion residual blocks (ANN: standard basic/bottleneck; SNN: SEW blocks
  * with spiking downsample and ADD), global average pool and a plain Linear head.
  */
-export class Has8ResNet extends HybridModel {
+export class Has8ResNet extends HybridModel implements OnnxExportable {
   readonly stem: Fusion;
   readonly stages: Sequential;
   readonly pool = this.addModule('pool', new GlobalAvgPool());

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { parseOptions, type OnnxLowering, type OnnxValue } from '@hybridspike/core';
+import { parseOptions, type OnnxLowering, type OnnxValue, type OnnxExportable } from '@hybridspike/core';
 import { z } from 'zod';
 import { AnnConvBlock, AnnLinearStack } from '../ann-blocks.js';
 import { Fusion } from '../fusion.js';
@@ -48,7 +48,7 @@ export type Has8VggOptions = z.input<typeof has8VggOptions>;
  * const logits = model.forward(images); // images: [B, 32, 32, 1]
  * ```
  */
-export class Has8Vgg extends HybridModel {
+export class Has8Vgg extends HybridModel implements OnnxExportable {
   readonly blocks: Sequential;
   readonly pool = this.addModule('pool', new GlobalAvgPool());
   readonly head: Fusion;
