@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the packed packages into a blank npm project, as a user outside this repo would, and runs
-# the `hybridspike` CLI there: --version, then a two-trial sweep on the bundled digits that logs to
-# ./mlruns, writes a report and exports the best model to ONNX with an onnxruntime parity check.
+# the `hybridspike` CLI there: --version, `init` of an experiment package, then its two-trial sweep on
+# the bundled digits, which logs to ./mlruns, writes a report and exports the best model to ONNX with an
+# onnxruntime parity check; then a script rescoring the best run through loadRun.
 # Needs built packages (`pnpm build`). Install scripts are skipped: the native kernels are optional
 # and onnxruntime-node's postinstall downloads CUDA files.
 set -euo pipefail
@@ -19,7 +20,13 @@ npm install --ignore-scripts --no-audit --no-fund "$work"/tgz/*.tgz >/dev/null
 want=$(node -p "require('$root/apps/experiments/package.json').version")
 got=$(./node_modules/.bin/hybridspike --version)
 [ "$got" = "$want" ] || { echo "[try-as-user] --version printed '$got', expected '$want'" >&2; exit 1; }
-cat >mine.yaml <<'YAML'
+# `hybridspike init` scaffolds experiments/mine/ (sweep + package); its sweep is shrunk to seconds here
+# and run by the package's own `sweep` script, as `turbo run sweep --filter=mine` would run it.
+./node_modules/.bin/hybridspike init mine >init.log
+grep -q 'created experiments/mine/sweep.yaml' init.log
+node -e "const p=require('./package.json'); if (!p.workspaces.includes('experiments/*')) process.exit(1)"
+cat >experiments/mine/sweep.yaml <<'YAML'
+# yaml-language-server: $schema=../sweep.schema.json
 name: mine
 description: a tiny sweep from outside the monorepo
 plugins: []
@@ -37,7 +44,7 @@ axes:
     - { branch: ann }
 best: { metric: best_val_accuracy, exportOnnx: true }
 YAML
-HYBRIDSPIKE_KERNELS=wasm ./node_modules/.bin/hybridspike sweep mine.yaml >sweep.log 2>&1 || { tail -30 sweep.log >&2; exit 1; }
+(cd experiments/mine && HYBRIDSPIKE_KERNELS=wasm npm run --silent sweep) >sweep.log 2>&1 || { tail -30 sweep.log >&2; exit 1; }
 grep -q 'exported to ONNX; onnxruntime parity .*: OK' sweep.log || { tail -30 sweep.log >&2; exit 1; }
 test -s reports/mine/table.md
 test "$(find mlruns -mindepth 3 -maxdepth 3 -name meta.yaml | wc -l)" -ge 2 # a run folder per trial
@@ -52,4 +59,4 @@ JS
 logged=$(awk '{ print $2 }' mlruns/*/"$run"/metrics/test_accuracy | tail -1)
 rescored=$(HYBRIDSPIKE_KERNELS=wasm HYBRIDSPIKE_QUIET=1 node rescore.mjs "$run")
 [ "$rescored" = "$logged" ] || { echo "[try-as-user] loadRun rescored $rescored, the run logged $logged" >&2; exit 1; }
-echo "[try-as-user] packed packages installed into a blank npm project; hybridspike $got ran a sweep, a report and an ONNX export there; loadRun rescored the best run ($rescored)"
+echo "[try-as-user] packed packages installed into a blank npm project; hybridspike $got scaffolded an experiment with init and ran its sweep, a report and an ONNX export there; loadRun rescored the best run ($rescored)"

@@ -18,6 +18,7 @@ import { describeError } from './describe-error.js';
 import { writeWebModel } from './web-model.js';
 import { exportRunNir, importNirFile } from './nir-commands.js';
 import { sweepJsonSchema } from './sweep-schema.js';
+import { initExperiment } from './init.js';
 import { repoRelative, userPath } from './paths.js';
 
 const program = new Command();
@@ -326,6 +327,23 @@ program
     const text = `${JSON.stringify(sweepJsonSchema(), null, 2)}\n`;
     if (o.out) writeFileSync(o.out, text);
     else process.stdout.write(text);
+  });
+
+program
+  .command('init')
+  .description(
+    'scaffold experiments/<name>/ (a sweep file and a package whose `sweep` script runs it) in your repo, for `turbo run sweep --filter=<name>`',
+  )
+  .argument('<name>', 'lower-case name of the experiment (folder, package and sweep name)')
+  .option('--dir <dir>', 'the repository root (default: the current directory)', userPath)
+  .action((name: string, o: { dir?: string }) => {
+    const r = initExperiment({ name, dir: o.dir, cliVersion: `^${cliVersion()}` });
+    for (const f of r.created) console.log(`created ${f}`);
+    for (const f of r.updated) console.log(`updated ${f}`);
+    console.log(
+      `next: install (npm install / pnpm install), then \`npx turbo run sweep --filter=${name}\` ` +
+        `or \`npx hybridspike sweep experiments/${name}/sweep.yaml\``,
+    );
   });
 
 program

@@ -114,7 +114,7 @@ describe('sweep files', () => {
 
   it('emits a Kubernetes Indexed Job and a Slurm array whose command runs in the checkout', () => {
     const o = {
-      sweepFile: 'experiments/quick.yaml',
+      sweepFile: 'experiments/quick/sweep.yaml',
       name: 'quick',
       trials: 7,
       parallelism: 3,
@@ -132,7 +132,7 @@ describe('sweep files', () => {
       'node',
       'apps/experiments/bin/hybridspike.mjs',
       'trial',
-      'experiments/quick.yaml',
+      'experiments/quick/sweep.yaml',
     ]);
     expect(c.workingDir).toBe('/app');
     expect(c.env).toContainEqual({ name: 'MLFLOW_TRACKING_URI', value: 'http://mlflow:5000' });

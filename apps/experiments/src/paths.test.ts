@@ -18,11 +18,13 @@ describe('paths the user typed', () => {
     expect(userPath('tiny.yaml')).toBe('/home/me/work/experiments/tiny.yaml');
     expect(userPath('/abs/x.yaml')).toBe('/abs/x.yaml');
     // a turbo task (another script) runs in its package folder: INIT_CWD is not where it stands
-    process.env.npm_lifecycle_event = 'sweep:quick';
+    process.env.npm_lifecycle_event = 'sweep';
     expect(userPath('x.yaml')).toBe(join(process.cwd(), 'x.yaml'));
   });
 
   it('makes scheduler paths relative to the checkout', () => {
-    expect(repoRelative(join(REPO_ROOT, 'experiments', 'quick.yaml'))).toBe('experiments/quick.yaml');
+    expect(repoRelative(join(REPO_ROOT, 'experiments', 'quick', 'sweep.yaml'))).toBe(
+      'experiments/quick/sweep.yaml',
+    );
   });
 });

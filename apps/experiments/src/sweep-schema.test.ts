@@ -6,12 +6,16 @@ import { loadSweep } from './sweep.js';
 import { closeKeys, keysAt, sweepJsonSchema } from './sweep-schema.js';
 
 describe('the JSON Schema of sweep files', () => {
-  it('is what experiments/sweep.schema.json holds, and every bundled sweep points to it', () => {
+  it('is what experiments/sweep.schema.json holds, and every bundled sweep (experiments/*/sweep.yaml) points to it', () => {
     const committed = JSON.parse(readFileSync(`${REPO_ROOT}experiments/sweep.schema.json`, 'utf8'));
     expect(committed).toEqual(sweepJsonSchema());
-    for (const f of readdirSync(`${REPO_ROOT}experiments`).filter((n) => n.endsWith('.yaml')))
-      expect(readFileSync(`${REPO_ROOT}experiments/${f}`, 'utf8').split('\n')[0]).toBe(
-        '# yaml-language-server: $schema=./sweep.schema.json',
+    const bundled = readdirSync(`${REPO_ROOT}experiments`, { withFileTypes: true }).filter((d) =>
+      d.isDirectory(),
+    );
+    expect(bundled.length).toBeGreaterThanOrEqual(4);
+    for (const { name } of bundled)
+      expect(readFileSync(`${REPO_ROOT}experiments/${name}/sweep.yaml`, 'utf8').split('\n')[0]).toBe(
+        '# yaml-language-server: $schema=../sweep.schema.json',
       );
     expect(keysAt([])).toEqual(expect.arrayContaining(['name', 'base', 'axes', 'seeds', 'best']));
     expect(keysAt(['base', 'train'])).toEqual(['epochs', 'batchSize', 'optimizer', 'schedule']);
