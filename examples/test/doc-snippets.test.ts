@@ -1,11 +1,13 @@
 // Every ```ts block in the READMEs and tutorials is type-checked as a module of its own, against the
 // packages as a user imports them: a renamed export or a missing `await` breaks this test, not a user.
-// A block that is a fragment on purpose starts with the line `// fragment` and is skipped.
+// A block that is a fragment on purpose starts with the line `// fragment` and is skipped. The
+// tutorials (docs/tutorials/) also run, each in a fresh folder.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const examples = fileURLToPath(new URL('..', import.meta.url));
@@ -59,13 +61,32 @@ export function tsBlocks(file: string, text: string): Snippet[] {
   return blocks;
 }
 
-describe('code in the docs', () => {
-  const snippets = docFiles().flatMap((f) => tsBlocks(f, readFileSync(join(root, f), 'utf8')));
+/**
+ * What gets type-checked: every README block alone; a tutorial's blocks joined into one script (they
+ * build on each other), except `// browser` blocks, which stand alone.
+ */
+function modules(snippets: Snippet[]): Snippet[] {
+  const tutorial = (s: Snippet) => s.file.startsWith('docs/tutorials/') && !s.code.startsWith('// browser');
+  const joined = new Map<string, Snippet>();
+  for (const s of snippets.filter(tutorial)) {
+    const j = joined.get(s.file);
+    if (j) j.code += `\n${s.code}`;
+    else joined.set(s.file, { ...s, code: s.code });
+  }
+  return [...snippets.filter((s) => !tutorial(s)), ...joined.values()];
+}
 
-  it('finds the blocks of every package README', () => {
-    const files = new Set(snippets.map((s) => s.file));
+const nameOf = (s: Snippet) => `${s.file.replace(/[/.]/g, '_')}_L${s.line}.ts`;
+
+describe('code in the docs', () => {
+  const files = docFiles();
+  const snippets = modules(files.flatMap((f) => tsBlocks(f, readFileSync(join(root, f), 'utf8'))));
+
+  it('finds the blocks of every package README and of the four tutorials', () => {
+    const withCode = new Set(snippets.map((s) => s.file));
     for (const p of ['core', 'encoders', 'neurons', 'blocks', 'trainer', 'onnx'])
-      expect(files).toContain(`packages/${p}/README.md`);
+      expect(withCode).toContain(`packages/${p}/README.md`);
+    expect(files.filter((f) => f.startsWith('docs/tutorials/')).length).toBe(4);
   });
 
   it('type-checks every block as a user module', () => {
@@ -73,10 +94,9 @@ describe('code in the docs', () => {
     mkdirSync(out, { recursive: true });
     const names = new Map<string, Snippet>();
     for (const s of snippets) {
-      const name = `${s.file.replace(/[/.]/g, '_')}_L${s.line}.ts`;
-      names.set(name, s);
+      names.set(nameOf(s), s);
       // `export {}` makes a block without imports a module, so top-level await is allowed.
-      writeFileSync(join(out, name), `${s.code}\nexport {};\n`);
+      writeFileSync(join(out, nameOf(s)), `${s.code}\nexport {};\n`);
     }
     writeFileSync(
       join(out, 'tsconfig.json'),
@@ -88,16 +108,48 @@ describe('code in the docs', () => {
     );
     const tsc = createRequire(join(examples, 'package.json')).resolve('typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', out, '--pretty', 'false'], { encoding: 'utf8' });
-    // Name each error by the Markdown file and line a reader would edit.
+    // Name each error by the Markdown file and line a reader would edit (tutorials: the joined script).
     const errors = (r.stdout + r.stderr)
       .split('\n')
       .filter((l) => l.includes('error TS'))
       .map((l) => {
         const m = /^(?:.*[/\\])?([^/\\(]+\.ts)\((\d+),\d+\): (.*)$/.exec(l);
         const s = m && names.get(m[1]!);
-        return s ? `${s.file}:${s.line + Number(m[2]) - 1}: ${m[3]}` : relative(root, l);
+        if (!s) return relative(root, l);
+        return s.file.startsWith('docs/')
+          ? `${s.file} (script line ${m[2]}): ${m[3]}`
+          : `${s.file}:${s.line + Number(m[2]) - 1}: ${m[3]}`;
       });
     expect(errors).toEqual([]);
     expect(r.status).toBe(0);
   }, 120_000);
+
+  const cli = join(root, 'apps/experiments/bin/hybridspike.mjs');
+  // tsx from examples/, by URL: the scripts run from a folder with no node_modules.
+  const tsx = pathToFileURL(createRequire(join(examples, 'package.json')).resolve('tsx')).href;
+  const env = { ...process.env, HYBRIDSPIKE_QUIET: '1' };
+  for (const tutorial of snippets.filter(
+    (s) => s.file.startsWith('docs/tutorials/') && !s.code.startsWith('// browser'),
+  ))
+    it(`${tutorial.file} runs as written`, () => {
+      // A fresh folder, as a reader starts in; a tutorial's sweep file runs there first.
+      const cwd = mkdtempSync(join(tmpdir(), 'hs-tutorial-'));
+      const text = readFileSync(join(root, tutorial.file), 'utf8');
+      const sweep = /^```yaml\n([\s\S]*?)^```/m.exec(text)?.[1];
+      if (sweep) {
+        writeFileSync(join(cwd, 'sweep.yaml'), sweep);
+        const r = spawnSync(process.execPath, [cli, 'sweep', 'sweep.yaml'], { cwd, encoding: 'utf8', env });
+        expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      }
+      mkdirSync(out, { recursive: true });
+      const script = join(out, nameOf(tutorial));
+      writeFileSync(script, `${tutorial.code}\nexport {};\n`);
+      const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', tsx, script], {
+        cwd,
+        encoding: 'utf8',
+        env,
+      });
+      expect(r.status, r.stderr.slice(-2000)).toBe(0);
+      expect(r.stdout.trim().split('\n').length).toBeGreaterThan(1);
+    }, 300_000);
 });
