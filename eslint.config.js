@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/vendor/**', '**/.vitest/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/vendor/**', '**/.vitest/**', '**/.doc-snippets/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {
