@@ -49,7 +49,7 @@ describe('initRuntime', () => {
     expect(await pickBackend(starts(['cpu', 'node']).start)).toEqual({ backend: 'node', skipped: [] });
     expect(await pickBackend(starts(['cpu']).start)).toEqual({ backend: 'cpu', skipped: ['node', 'wasm'] });
     await expect(pickBackend(starts([]).start)).rejects.toThrow(
-      /no tensor backend could be started \(tried node, wasm, cpu\)/,
+      /no tensor backend could be started \(tried node, wasm, cpu\)\. Install one .*npm install @tensorflow\/tfjs-backend-wasm@4\.22\.0/,
     );
   });
 

@@ -325,7 +325,9 @@ export async function pickBackend(
   }
   throw new HybridSpikeError(
     'BACKEND_UNAVAILABLE',
-    `no tensor backend could be started (tried ${BACKEND_ORDER.join(', ')}).`,
+    `no tensor backend could be started (tried ${BACKEND_ORDER.join(', ')}). Install one beside ` +
+      '@tensorflow/tfjs-core, at its version: npm install @tensorflow/tfjs-backend-wasm@4.22.0 ' +
+      '(Node and browsers), or @tensorflow/tfjs-node (Node, needs libtensorflow).',
   );
 }
 
