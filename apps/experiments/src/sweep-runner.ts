@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism, constants } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { OnnxCheckReport } from '@hybridspike/onnx/check';
 import { HybridSpikeError } from '@hybridspike/core';
@@ -30,12 +32,31 @@ export interface SweepRunOptions {
  */
 export const TRIAL_LOCKED_EXIT = 75;
 
+/** Copies `from` to `to` line by line, each line after `prefix`. */
+export function prefixLines(from: Readable, to: Writable, prefix: string): void {
+  createInterface({ input: from, crlfDelay: Infinity }).on('line', (line) => to.write(`${prefix}${line}\n`));
+}
+
+/**
+ * Seconds a sweep has left: the mean wall time of the trials this process ran (finished ones
+ * skipped cost nothing and are left out) times the trials still to go; null before any ran.
+ */
+export function etaSeconds(elapsed: number, ran: number, remaining: number): number | null {
+  return ran > 0 ? (elapsed / ran) * remaining : null;
+}
+
+const clock = (s: number) =>
+  s >= 3600
+    ? `${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`
+    : `${Math.max(1, Math.round(s / 60))} min`;
+
 function runChild(
   file: string,
   index: number,
   ws: Workspace,
   force: boolean,
   threads: string,
+  quiet: boolean,
   signal?: AbortSignal,
 ): Promise<number> {
   // The CLI's own launcher: it finds tsx (source checkout) or dist by itself, whatever runs us.
@@ -48,14 +69,17 @@ function runChild(
     String(index),
     '--root',
     ws.root,
-    '--quiet',
+    ...(quiet ? ['--quiet'] : []),
     ...(force ? ['--force'] : []),
   ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, HYBRIDSPIKE_THREADS: threads },
     });
+    // Workers' lines interleave: each is labelled with its trial, so progress stays readable.
+    prefixLines(child.stdout, process.stdout, `[trial ${index}] `);
+    prefixLines(child.stderr, process.stderr, `[trial ${index}] `);
     // A signal sent to this process only (kill <pid>) must reach the trials it runs, so that
     // each stops after its batch and marks its run KILLED.
     const forward = () => child.kill(signal?.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
@@ -85,8 +109,11 @@ export async function runSweep(
     if (o.quiet) return;
     const done = out.size;
     const el = (Date.now() - started) / 1000;
+    const ran = [...out.values()].filter((r) => typeof r === 'object' && !r.skipped).length;
+    const eta = done < n ? etaSeconds(el, ran, n - done) : null;
     console.error(
-      `[hybridspike] sweep ${loaded.sweep.name}: ${done}/${n} trials done after ${el.toFixed(0)} s (last: trial ${i})`,
+      `[hybridspike] sweep ${loaded.sweep.name}: ${done}/${n} trials done after ${el.toFixed(0)} s (last: trial ${i})` +
+        (eta === null ? '' : `, about ${clock(eta)} left`),
     );
   };
   if ((o.parallel ?? 1) > 1) {
@@ -102,7 +129,15 @@ export async function runSweep(
           out.set(t.index, 'skipped-by-signal');
           continue;
         }
-        const code = await runChild(loaded.file, t.index, ws, o.force ?? false, threads, o.signal);
+        const code = await runChild(
+          loaded.file,
+          t.index,
+          ws,
+          o.force ?? false,
+          threads,
+          o.quiet ?? false,
+          o.signal,
+        );
         const runs = await finishedRuns(ws.tracker, experimentId, t.hash);
         if (code === TRIAL_LOCKED_EXIT) out.set(t.index, 'running-elsewhere');
         else
