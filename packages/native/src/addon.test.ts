@@ -145,6 +145,31 @@ describe.skipIf(!addon && !required)('the oneDNN addon', () => {
     expect(() => addon!.setThreads(0)).toThrow(/positive integer/);
   });
 
+  it('computes with denormals flushed (they cost 10-100x), leaving JavaScript its IEEE denormals', () => {
+    // A denormal weight (|w| < 2^-126) counts as 0 inside oneDNN: the same output as a zero there.
+    const [bA, bB, M, K, N] = [1, 1, 4, 64, 8];
+    const run = (denormal: number) => {
+      const heap = new Uint8Array(4 * (M * K + K * N + M * N));
+      const f = new Float32Array(heap.buffer);
+      fill(f.subarray(0, M * K), 5);
+      // Weights: zeros, and every third one the value under test.
+      for (let i = M * K; i < M * K + K * N; i += 3) f[i] = denormal;
+      // Inputs so large that a denormal weight times them would be a normal number without DAZ
+      // (1e-39 * 1e30 = 1e-9).
+      for (let i = 0; i < M * K; i++) f[i] = f[i]! * 1e30;
+      addon!.matmul(heap, 0, 4 * M * K, 4 * (M * K + K * N), [bA, bB, M, K, N, 0, 0]);
+      return [...f.subarray(M * K + K * N)];
+    };
+    expect(run(1e-39)).toEqual(run(0));
+    expect(run(0).every((v) => v === 0)).toBe(true);
+    expect(run(1e-30).some((v) => Math.abs(v) > 1e-3)).toBe(true); // a normal weight does count
+    // The calling thread (Node's, which runs JavaScript and wasm) gets its rounding mode back.
+    const tiny = new Float32Array([1e-39]);
+    expect(tiny[0]).not.toBe(0);
+    expect(Math.fround(1e-39) * 2).toBeGreaterThan(0);
+    expect(Number.MIN_VALUE / 2 + Number.MIN_VALUE).toBe(Number.MIN_VALUE);
+  });
+
   it('names the oneDNN implementation a shape runs on', () => {
     expect(addon!.implementation(ConvKind.Forward, shape(2, 8, 16, 32, 3, 1, 1))).toMatch(/\w+:\w+/);
   });
