@@ -129,6 +129,18 @@ export async function runSweep(
           out.set(t.index, 'skipped-by-signal');
           continue;
         }
+        // A finished trial needs no process (and must not count as trained time in the ETA).
+        const done = o.force ? [] : await finishedRuns(ws.tracker, experimentId, t.hash);
+        if (done[0]) {
+          out.set(t.index, {
+            skipped: true,
+            runId: done[0].info.runId,
+            metrics: done[0].metrics,
+            checkpointDir: '',
+          });
+          progress(t.index);
+          continue;
+        }
         const code = await runChild(
           loaded.file,
           t.index,
