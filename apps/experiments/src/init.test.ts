@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -70,6 +70,7 @@ describe('hybridspike init', () => {
     expect(() => initExperiment({ name: 'ok', dir, cliVersion: '^0.1.0' })).toThrow(
       /package.json is not valid JSON/,
     );
+    expect(existsSync(join(dir, 'experiments'))).toBe(false); // nothing half written
   });
 
   it("this repo's own experiments follow the layout init writes", () => {

@@ -70,12 +70,13 @@ const readJson = (file: string): Record<string, unknown> => {
     );
   }
 };
-const writeJson = (file: string, v: unknown) => writeFileSync(file, `${JSON.stringify(v, null, 2)}\n`);
+const jsonText = (v: unknown) => `${JSON.stringify(v, null, 2)}\n`;
 
 /**
  * Writes `experiments/<name>/sweep.yaml` and its `package.json`, `experiments/sweep.schema.json`,
  * and makes `experiments/*` a workspace (pnpm-workspace.yaml, else package.json `workspaces`) with
- * a `sweep` task in turbo.json. Refuses a name that exists; touches nothing else.
+ * a `sweep` task in turbo.json. Refuses a name that exists; touches nothing else. Every file it
+ * edits is read and checked first, so a refusal leaves nothing half written.
  */
 export function initExperiment(o: InitOptions): InitResult {
   const root = o.dir ?? process.cwd();
@@ -87,35 +88,9 @@ export function initExperiment(o: InitOptions): InitResult {
   const folder = join(root, 'experiments', o.name);
   if (existsSync(folder))
     throw new HybridSpikeError('BAD_ARGUMENT', `${folder} exists already; pick another name or remove it.`);
-  const result: InitResult = { created: [], updated: [] };
-  const rel = (f: string) => relative(root, f);
-  const create = (file: string, text: string) => {
-    writeFileSync(file, text, { flag: 'wx' });
-    result.created.push(rel(file));
-  };
 
-  mkdirSync(folder, { recursive: true });
-  create(join(folder, 'sweep.yaml'), sweepTemplate(o.name));
-  create(
-    join(folder, 'package.json'),
-    `${JSON.stringify(
-      {
-        name: o.name,
-        private: true,
-        description: `hybridspike sweep '${o.name}': turbo run sweep --filter=${o.name}`,
-        scripts: { sweep: 'hybridspike sweep sweep.yaml --root ../..' },
-        devDependencies: { '@hybridspike/experiments': o.cliVersion },
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  // The schema is rewritten every time: it follows the installed CLI's keys.
-  const schema = join(root, 'experiments', 'sweep.schema.json');
-  const existed = existsSync(schema);
-  writeJson(schema, sweepJsonSchema());
-  (existed ? result.updated : result.created).push(rel(schema));
-
+  // What to write, decided from the files as they are; nothing is written before all are read.
+  const writes: [file: string, text: string][] = [];
   const pnpmWorkspace = join(root, 'pnpm-workspace.yaml');
   const pkgFile = join(root, 'package.json');
   if (existsSync(pnpmWorkspace)) {
@@ -123,8 +98,7 @@ export function initExperiment(o: InitOptions): InitResult {
     const list = (doc.get('packages') as { toJSON(): unknown } | undefined)?.toJSON();
     if (!Array.isArray(list) || !list.includes('experiments/*')) {
       doc.set('packages', [...(Array.isArray(list) ? list : []), 'experiments/*']);
-      writeFileSync(pnpmWorkspace, doc.toString());
-      result.updated.push(rel(pnpmWorkspace));
+      writes.push([pnpmWorkspace, doc.toString()]);
     }
   } else {
     const pkg = existsSync(pkgFile) ? readJson(pkgFile) : { name: 'my-experiments', private: true };
@@ -134,20 +108,38 @@ export function initExperiment(o: InitOptions): InitResult {
         'BAD_OPTIONS',
         `${pkgFile}: "workspaces" is not a list; add "experiments/*" to it by hand.`,
       );
-    if (!ws?.includes('experiments/*')) {
-      const had = existsSync(pkgFile);
-      writeJson(pkgFile, { ...pkg, private: true, workspaces: [...(ws ?? []), 'experiments/*'] });
-      (had ? result.updated : result.created).push(rel(pkgFile));
-    }
+    if (!ws?.includes('experiments/*'))
+      writes.push([
+        pkgFile,
+        jsonText({ ...pkg, private: true, workspaces: [...(ws ?? []), 'experiments/*'] }),
+      ]);
   }
-
   const turboFile = join(root, 'turbo.json');
   const turbo = existsSync(turboFile) ? readJson(turboFile) : { $schema: 'https://turbo.build/schema.json' };
   const tasks = (turbo.tasks ?? {}) as Record<string, unknown>;
-  if (!tasks.sweep) {
-    const had = existsSync(turboFile);
-    writeJson(turboFile, { ...turbo, tasks: { ...tasks, sweep: SWEEP_TASK } });
-    (had ? result.updated : result.created).push(rel(turboFile));
-  }
+  if (!tasks.sweep) writes.push([turboFile, jsonText({ ...turbo, tasks: { ...tasks, sweep: SWEEP_TASK } })]);
+
+  const result: InitResult = { created: [], updated: [] };
+  const write = (file: string, text: string, flag = 'w') => {
+    (existsSync(file) ? result.updated : result.created).push(relative(root, file));
+    writeFileSync(file, text, { flag });
+  };
+  mkdirSync(folder, { recursive: true });
+  // 'wx': the experiment's own files are new, never overwritten.
+  write(join(folder, 'sweep.yaml'), sweepTemplate(o.name), 'wx');
+  write(
+    join(folder, 'package.json'),
+    jsonText({
+      name: o.name,
+      private: true,
+      description: `hybridspike sweep '${o.name}': turbo run sweep --filter=${o.name}`,
+      scripts: { sweep: 'hybridspike sweep sweep.yaml --root ../..' },
+      devDependencies: { '@hybridspike/experiments': o.cliVersion },
+    }),
+    'wx',
+  );
+  // The schema is rewritten every time: it follows the installed CLI's keys.
+  write(join(root, 'experiments', 'sweep.schema.json'), jsonText(sweepJsonSchema()));
+  for (const [file, text] of writes) write(file, text);
   return result;
 }
