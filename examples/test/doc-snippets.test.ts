@@ -3,7 +3,15 @@
 // A block that is a fragment on purpose starts with the line `// fragment` and is skipped. The
 // tutorials (docs/tutorials/) also run, each in a fresh folder.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
@@ -13,32 +21,18 @@ import { describe, expect, it } from 'vitest';
 const examples = fileURLToPath(new URL('..', import.meta.url));
 const root = join(examples, '..');
 const out = join(examples, '.doc-snippets');
+const requireHere = createRequire(join(examples, 'package.json'));
 
 /** The Markdown files whose TypeScript a user copies. */
 function docFiles(): string[] {
-  const inDir = (dir: string, name: (e: string) => string | undefined): string[] => {
-    try {
-      return readdirSync(join(root, dir))
-        .map(name)
-        .filter((f): f is string => f !== undefined)
-        .map((f) => join(dir, f));
-    } catch {
-      return [];
-    }
-  };
+  const inDir = (dir: string, name: (e: string) => string): string[] =>
+    existsSync(join(root, dir)) ? readdirSync(join(root, dir)).map((e) => join(dir, name(e))) : [];
   return [
     'README.md',
     ...inDir('packages', (p) => `${p}/README.md`),
     ...inDir('apps', (p) => `${p}/README.md`),
-    ...inDir('docs/tutorials', (f) => (f.endsWith('.md') ? f : undefined)),
-  ].filter((f) => {
-    try {
-      readFileSync(join(root, f));
-      return true;
-    } catch {
-      return false;
-    }
-  });
+    ...inDir('docs/tutorials', (f) => f),
+  ].filter((f) => f.endsWith('.md') && existsSync(join(root, f)));
 }
 
 interface Snippet {
@@ -61,22 +55,34 @@ export function tsBlocks(file: string, text: string): Snippet[] {
   return blocks;
 }
 
+/** A tutorial block that runs in Node (the page's script); `// browser` blocks only type-check. */
+const isTutorialScript = (s: Snippet) =>
+  s.file.startsWith('docs/tutorials/') && !s.code.startsWith('// browser');
+
 /**
  * What gets type-checked: every README block alone; a tutorial's blocks joined into one script (they
  * build on each other), except `// browser` blocks, which stand alone.
  */
 function modules(snippets: Snippet[]): Snippet[] {
-  const tutorial = (s: Snippet) => s.file.startsWith('docs/tutorials/') && !s.code.startsWith('// browser');
   const joined = new Map<string, Snippet>();
-  for (const s of snippets.filter(tutorial)) {
+  for (const s of snippets.filter(isTutorialScript)) {
     const j = joined.get(s.file);
     if (j) j.code += `\n${s.code}`;
     else joined.set(s.file, { ...s, code: s.code });
   }
-  return [...snippets.filter((s) => !tutorial(s)), ...joined.values()];
+  return [...snippets.filter((s) => !isTutorialScript(s)), ...joined.values()];
 }
 
 const nameOf = (s: Snippet) => `${s.file.replace(/[/.]/g, '_')}_L${s.line}.ts`;
+
+/** Writes a snippet as a module file and returns its path; `export {}` makes a block without
+ * imports a module, so top-level await is allowed. */
+function writeModule(s: Snippet): string {
+  mkdirSync(out, { recursive: true });
+  const path = join(out, nameOf(s));
+  writeFileSync(path, `${s.code}\nexport {};\n`);
+  return path;
+}
 
 describe('code in the docs', () => {
   const files = docFiles();
@@ -91,12 +97,10 @@ describe('code in the docs', () => {
 
   it('type-checks every block as a user module', () => {
     rmSync(out, { recursive: true, force: true });
-    mkdirSync(out, { recursive: true });
     const names = new Map<string, Snippet>();
     for (const s of snippets) {
       names.set(nameOf(s), s);
-      // `export {}` makes a block without imports a module, so top-level await is allowed.
-      writeFileSync(join(out, nameOf(s)), `${s.code}\nexport {};\n`);
+      writeModule(s);
     }
     writeFileSync(
       join(out, 'tsconfig.json'),
@@ -106,7 +110,7 @@ describe('code in the docs', () => {
         include: ['*.ts'],
       }),
     );
-    const tsc = createRequire(join(examples, 'package.json')).resolve('typescript/bin/tsc');
+    const tsc = requireHere.resolve('typescript/bin/tsc');
     const r = spawnSync(process.execPath, [tsc, '-p', out, '--pretty', 'false'], { encoding: 'utf8' });
     // Name each error by the Markdown file and line a reader would edit (tutorials: the joined script).
     const errors = (r.stdout + r.stderr)
@@ -126,11 +130,9 @@ describe('code in the docs', () => {
 
   const cli = join(root, 'apps/experiments/bin/hybridspike.mjs');
   // tsx from examples/, by URL: the scripts run from a folder with no node_modules.
-  const tsx = pathToFileURL(createRequire(join(examples, 'package.json')).resolve('tsx')).href;
+  const tsx = pathToFileURL(requireHere.resolve('tsx')).href;
   const env = { ...process.env, HYBRIDSPIKE_QUIET: '1' };
-  for (const tutorial of snippets.filter(
-    (s) => s.file.startsWith('docs/tutorials/') && !s.code.startsWith('// browser'),
-  ))
+  for (const tutorial of snippets.filter(isTutorialScript))
     it(`${tutorial.file} runs as written`, () => {
       // A fresh folder, as a reader starts in; a tutorial's sweep file runs there first.
       const cwd = mkdtempSync(join(tmpdir(), 'hs-tutorial-'));
@@ -141,9 +143,7 @@ describe('code in the docs', () => {
         const r = spawnSync(process.execPath, [cli, 'sweep', 'sweep.yaml'], { cwd, encoding: 'utf8', env });
         expect(r.status, r.stderr.slice(-2000)).toBe(0);
       }
-      mkdirSync(out, { recursive: true });
-      const script = join(out, nameOf(tutorial));
-      writeFileSync(script, `${tutorial.code}\nexport {};\n`);
+      const script = writeModule(tutorial);
       const r = spawnSync(process.execPath, ['--conditions=@hybridspike/source', '--import', tsx, script], {
         cwd,
         encoding: 'utf8',
